@@ -1,0 +1,87 @@
+"""The backend interface: everything the kit needs from one database engine.
+
+A backend connects, isolates each scenario in a store of its own, applies the DDL,
+executes the seed's statements and classifies each database error as a rejection
+(a rule of the DDL said no) or an error (the DDL or the connection is broken).
+Third-party packages add engines by registering a Backend subclass under the
+`conformance.backends` entry point group, named for the DSN scheme it serves.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from conformance.ddl import DdlScript
+
+Row = tuple[Any, ...]
+
+
+class Outcome(enum.Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+
+class Session(ABC):
+    """One connection to a store, in autocommit mode unless a transaction is begun."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one statement written with `?` placeholders; rows it returns, if any.
+
+        Raises the driver's own exception; the backend's `classify` judges it.
+        """
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class Store(ABC):
+    """One isolated event store (a database, schema or file) with the DDL applied."""
+
+    @abstractmethod
+    def session(self) -> Session: ...
+
+    @abstractmethod
+    def reapply_ddl(self) -> None:
+        """Apply the DDL once more to this store; raises the driver's exception on failure."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Drop everything this store created. Safe to call twice."""
+
+
+class Backend(ABC):
+    """One engine. Instantiated once per run with the user's DSN and DDL."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
+        self.dsn = dsn
+        self.ddl = ddl
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Reach the server and prove the DDL applies; raise KitError with one line if not."""
+
+    @abstractmethod
+    def create_store(self) -> Store: ...
+
+    @abstractmethod
+    def classify(self, exc: BaseException) -> Outcome | None:
+        """REJECTED for a rule violation, ERROR for anything else from the database,
+        None when `exc` is not a database error at all (the kit then lets it propagate)."""
+
+    def describe(self, exc: BaseException) -> str:
+        """The database's own error text, as one line."""
+        return " ".join(str(exc).split())
+
+    @abstractmethod
+    def server_version(self) -> str: ...
+
+    def close(self) -> None:
+        """Release what `prepare` made (templates, temporary folders)."""

@@ -1,0 +1,55 @@
+"""The rule catalogue: the spec's rules as data, shared by scenarios, runner and reports."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+class Level(enum.Enum):
+    """RFC 2119 strength of a rule."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    statement: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rules: tuple[Rule, ...]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return any(rule.id == rule_id for rule in self.rules)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self.rules)
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    """Read the bundled rules.yaml once per process."""
+    text = resources.files("conformance").joinpath("rules.yaml").read_text(encoding="utf-8")
+    entries = yaml.safe_load(text)
+    return Catalogue(
+        tuple(
+            Rule(e["id"], Level(e["level"]), e["statement"], e["section"]) for e in entries
+        )
+    )

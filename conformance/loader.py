@@ -1,0 +1,294 @@
+"""YAML scenario files -> scenario objects, validated against the shipped JSON Schema.
+
+The YAML is composed into nodes first so that every value keeps its line; a schema or
+consistency error is reported as one line: `file:line: where: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from conformance.catalogue import Catalogue, load_catalogue
+from conformance.errors import ScenarioError
+from conformance.scenario import (
+    Append,
+    AppendStep,
+    CheckStep,
+    DefineStep,
+    DeleteStep,
+    Fresh,
+    IdValue,
+    Literal,
+    Location,
+    ReapplyStep,
+    ReplayStep,
+    Scenario,
+    ScenarioFile,
+    Step,
+    Symbol,
+    Target,
+    UpdateStep,
+)
+
+JsonPath = tuple[str | int, ...]
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
+def scenario_schema() -> dict[str, Any]:
+    text = resources.files("conformance.schema").joinpath("scenario.schema.json").read_text()
+    return json.loads(text)
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(scenario_schema())
+
+
+def scenario_paths(roots: Iterable[Path]) -> list[Path]:
+    """Every scenario file under the given files or folders, sorted, each once."""
+    found: dict[Path, None] = {}
+    for root in roots:
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.suffix in SCENARIO_SUFFIXES and path.is_file():
+                    found[path] = None
+        elif root.is_file():
+            found[root] = None
+        else:
+            raise ScenarioError(f"{root}: no such scenario file or folder")
+    return list(found)
+
+
+def load_files(paths: Iterable[Path], catalogue: Catalogue | None = None) -> list[ScenarioFile]:
+    catalogue = catalogue or load_catalogue()
+    return [load_file(path, catalogue) for path in paths]
+
+
+def load_file(path: Path, catalogue: Catalogue | None = None, display: str | None = None) -> ScenarioFile:
+    """Parse, validate and convert one file; raises ScenarioError naming file:line."""
+    catalogue = catalogue or load_catalogue()
+    shown = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{shown}: cannot read scenario file: {exc}") from None
+    data, lines = _parse(text, shown)
+    _validate(data, lines, shown)
+    return _Builder(shown, lines, catalogue).build(data)
+
+
+# --- YAML with line numbers -------------------------------------------------------
+
+
+def _parse(text: str, shown: str) -> tuple[Any, dict[JsonPath, int]]:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{shown}{line}: malformed YAML: {problem}") from None
+    if node is None:
+        raise ScenarioError(f"{shown}:1: empty scenario file")
+    lines: dict[JsonPath, int] = {}
+    return _to_python(node, (), lines, shown), lines
+
+
+def _to_python(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], shown: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise ScenarioError(
+                    f"{shown}:{key_node.start_mark.line + 1}: {_dotted(path)}: duplicate key {key!r}"
+                )
+            result[key] = _to_python(value_node, (*path, key), lines, shown)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines, shown) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+_constructor = yaml.SafeLoader("")
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return _constructor.construct_object(node, deep=True)
+
+
+def _dotted(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _line_of(path: JsonPath, lines: dict[JsonPath, int]) -> int:
+    while path not in lines:
+        path = path[:-1]
+    return lines[path]
+
+
+# --- schema ---------------------------------------------------------------------
+
+
+def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
+    errors = list(_validator().iter_errors(data))
+    if not errors:
+        return
+    error = min(errors, key=lambda e: (_line_of(tuple(e.absolute_path), lines), -len(e.absolute_path)))
+    error = jsonschema.exceptions.best_match([e for e in errors if e.absolute_path == error.absolute_path])
+    path = tuple(error.absolute_path)
+    raise ScenarioError(f"{shown}:{_line_of(path, lines)}: {_dotted(path)}: {_explain(error)}")
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
+        return "a step needs one of define, append, replay, update, delete, reapply, check"
+    if error.validator == "not" and isinstance(error.instance, dict) and "previous" in error.instance:
+        return "give either previous (a symbolic name) or previousId (a literal), not both"
+    return error.message
+
+
+# --- conversion -----------------------------------------------------------------
+
+
+class _Builder:
+    """Turns validated data into scenario objects, checking rule ids and symbolic names."""
+
+    def __init__(self, shown: str, lines: dict[JsonPath, int], catalogue: Catalogue) -> None:
+        self.shown = shown
+        self.lines = lines
+        self.catalogue = catalogue
+
+    def fail(self, path: JsonPath, message: str) -> ScenarioError:
+        return ScenarioError(f"{self.shown}:{_line_of(path, self.lines)}: {_dotted(path)}: {message}")
+
+    def location(self, path: JsonPath) -> Location:
+        return Location(self.shown, _line_of(path, self.lines))
+
+    def build(self, data: dict[str, Any]) -> ScenarioFile:
+        definitions = tuple(
+            (entity, event) for entity, events in data.get("definitions", {}).items() for event in events
+        )
+        history = tuple(
+            AppendStep(self.location(("history", i)), (), self.append(item["append"]), "accepted")
+            for i, item in enumerate(data.get("history", []))
+        )
+        history_names = {step.append.name for step in history if step.append.name}
+        self.check_references(("history",), history, set())
+        file = ScenarioFile(self.shown, data.get("description", ""), definitions, history)
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(data["scenarios"]):
+            path = ("scenarios", index)
+            if raw["name"] in seen:
+                raise self.fail((*path, "name"), f"scenario name {raw['name']!r} is used twice")
+            seen[raw["name"]] = index
+            rules = self.rules(raw["rules"], (*path, "rules"))
+            steps = tuple(self.step(s, (*path, "steps", i)) for i, s in enumerate(raw["steps"]))
+            self.check_references((*path, "steps"), steps, history_names)
+            file.scenarios.append(
+                Scenario(raw["name"], rules, steps, self.location(path), file, raw.get("description", ""))
+            )
+        return file
+
+    def rules(self, ids: list[str], path: JsonPath) -> tuple[str, ...]:
+        for i, rule_id in enumerate(ids):
+            if rule_id not in self.catalogue:
+                raise self.fail((*path, i), f"unknown rule {rule_id!r} (known: {', '.join(self.catalogue.ids)})")
+        return tuple(ids)
+
+    def step(self, raw: dict[str, Any], path: JsonPath) -> Step:
+        loc = self.location(path)
+        rules = self.rules(raw["rules"], (*path, "rules")) if "rules" in raw else ()
+        if "define" in raw:
+            return DefineStep(loc, rules, raw["define"]["entity"], raw["define"]["event"], raw["expect"])
+        if "append" in raw:
+            return AppendStep(loc, rules, self.append(raw["append"]), raw["expect"])
+        if "replay" in raw:
+            spec = raw["replay"]
+            return ReplayStep(loc, rules, spec["entity"], spec["entityKey"], tuple(raw["expect"]["events"]))
+        if "update" in raw:
+            ((column, value),) = raw["set"].items()
+            return UpdateStep(loc, rules, self.target(raw["update"]), column, value)
+        if "delete" in raw:
+            return DeleteStep(loc, rules, self.target(raw["delete"]))
+        if "reapply" in raw:
+            return ReapplyStep(loc, rules)
+        return CheckStep(loc, rules, raw["check"])
+
+    @staticmethod
+    def id_value(raw: dict[str, Any], symbolic: str, literal: str) -> IdValue:
+        if literal in raw:
+            return Literal(raw[literal])
+        if symbolic in raw:
+            return Symbol(raw[symbolic])
+        return Fresh()
+
+    def append(self, raw: dict[str, Any]) -> Append:
+        data = raw.get("data", "{}")
+        if isinstance(data, dict):
+            data = data["repeat"] * data["times"]
+        previous: IdValue | None = None
+        if "previous" in raw or "previousId" in raw:
+            previous = self.id_value(raw, "previous", "previousId")
+        name = raw.get("id")
+        event_id = Literal(raw["eventId"]) if "eventId" in raw else Symbol(name) if name else Fresh()
+        return Append(
+            entity=raw["entity"],
+            entity_key=raw["entityKey"],
+            event=raw["event"],
+            data=data,
+            event_id=event_id,
+            command_id=self.id_value(raw, "command", "commandId"),
+            previous_id=previous,
+            name=name,
+        )
+
+    @staticmethod
+    def target(raw: dict[str, Any]) -> Target:
+        if "event" in raw:
+            return Target(event=Symbol(raw["event"]))
+        if "eventId" in raw:
+            return Target(event=Literal(raw["eventId"]))
+        if "definition" in raw:
+            return Target(definition=(raw["definition"]["entity"], raw["definition"]["event"]))
+        return Target(table=raw["all"])
+
+    def check_references(self, path: JsonPath, steps: Iterable[Step], known: set[str]) -> None:
+        """Every symbolic name used must be bound by an `id:` in the history or an earlier step."""
+        bound = set(known)
+        for index, step in enumerate(steps):
+            for name, where in _references(step):
+                if name not in bound:
+                    raise self.fail(
+                        (*path, index, *where),
+                        f"symbolic id {name!r} is not bound by an earlier `id: {name}`",
+                    )
+            if isinstance(step, AppendStep) and step.append.name:
+                bound.add(step.append.name)
+
+
+def _references(step: Step) -> Iterator[tuple[str, JsonPath]]:
+    if isinstance(step, AppendStep) and isinstance(step.append.previous_id, Symbol):
+        yield step.append.previous_id.name, ("append", "previous")
+    elif isinstance(step, ReplayStep):
+        for i, name in enumerate(step.expected_events):
+            yield name, ("expect", "events", i)
+    elif isinstance(step, (UpdateStep, DeleteStep)) and isinstance(step.target.event, Symbol):
+        yield step.target.event.name, ("update" if isinstance(step, UpdateStep) else "delete", "event")

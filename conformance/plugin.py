@@ -1,0 +1,172 @@
+"""The pytest plugin: `pytest --ddl=FILE [--dsn=URL]` runs every scenario as a test item.
+
+Scenario files are loaded and validated when pytest configures, so that a malformed
+file, a missing DDL or an unreachable server stops the run with one line before
+anything runs. Each scenario becomes one item named `file::scenario`, marked with
+its rule ids; each item gets a fresh store from the backend and drops it after.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance.backends import Backend, backend_class
+from conformance.catalogue import Catalogue, load_catalogue
+from conformance.ddl import DdlScript
+from conformance.errors import KitError
+from conformance.loader import load_file, scenario_paths
+from conformance.outcome import ScenarioResult
+from conformance.report import failure_text
+from conformance.resources import bundled_scenarios
+from conformance.runner import run_scenario
+from conformance.scenario import Scenario, ScenarioFile
+
+DSN_ENV = "CONFORMANCE_DSN"
+
+
+@dataclass
+class Kit:
+    """What one run of the plugin works with: the DDL, the backend, the scenarios."""
+
+    ddl: DdlScript
+    backend: Backend
+    catalogue: Catalogue
+    roots: list[Path]
+    files: dict[Path, ScenarioFile] = field(default_factory=dict)
+    results: list[ScenarioResult] = field(default_factory=list)
+
+
+KIT_KEY = pytest.StashKey[Kit]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "event store DDL conformance")
+    group.addoption("--ddl", dest="conformance_ddl", metavar="FILE",
+                    help="the DDL file to check; turns the conformance run on (ini: conformance_ddl)")
+    group.addoption("--dsn", dest="conformance_dsn", metavar="URL",
+                    help=f"database to run in: sqlite:///DIR, postgresql://..., (env: {DSN_ENV}; "
+                         "ini: conformance_dsn); default: a fresh temporary SQLite database per scenario")
+    group.addoption("--scenarios", dest="conformance_scenarios", metavar="PATH", action="append",
+                    default=[], help="a scenario file or folder to run besides the bundled ones "
+                                     "(repeatable; ini: conformance_scenarios)")
+    group.addoption("--no-bundled", dest="conformance_no_bundled", action="store_true",
+                    help="run only the files given with --scenarios")
+    parser.addini("conformance_ddl", "the DDL file to check", default=None)
+    parser.addini("conformance_dsn", "database URL to run the scenarios in", default=None)
+    parser.addini("conformance_scenarios", "extra scenario files or folders", type="paths", default=[])
+
+
+def _setting(config: pytest.Config, name: str) -> str | None:
+    return config.getoption(f"conformance_{name}") or config.getini(f"conformance_{name}") or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    ddl_setting = _setting(config, "ddl")
+    if not ddl_setting:
+        return
+    dsn = config.getoption("conformance_dsn") or os.environ.get(DSN_ENV) or config.getini("conformance_dsn")
+    try:
+        kit = _make_kit(config, Path(ddl_setting), dsn or None)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[KIT_KEY] = kit
+    config.add_cleanup(kit.backend.close)
+    for rule in kit.catalogue.rules:
+        config.addinivalue_line("markers", f"{rule.id}: {rule.level.value} {rule.statement}")
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(root) for root in kit.roots]
+
+
+def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
+    ddl = DdlScript.read(ddl_path)
+    catalogue = load_catalogue()
+    extra = [Path(p) for p in config.getoption("conformance_scenarios")]
+    extra += [Path(p) for p in config.getini("conformance_scenarios")]
+    roots = ([] if config.getoption("conformance_no_bundled") else [bundled_scenarios()]) + extra
+    if not roots:
+        raise KitError("--no-bundled: no scenario files left to run (give --scenarios PATH)")
+    files = {}
+    for path in scenario_paths(roots):
+        files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
+    backend = backend_class(dsn)(dsn, ddl)
+    backend.prepare()
+    return Kit(ddl, backend, catalogue, roots, files)
+
+
+def _display(path: Path, roots: list[Path]) -> str:
+    """Bundled files are shown as scenarios/NAME; a user's as the path they gave."""
+    bundled = bundled_scenarios()
+    if path.is_relative_to(bundled):
+        return f"scenarios/{path.relative_to(bundled)}"
+    return str(path)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is None:
+        return None
+    count = sum(len(f.scenarios) for f in kit.files.values())
+    return [
+        f"conformance: ddl {kit.ddl.path} (sha256 {kit.ddl.sha256[:12]})",
+        f"conformance: backend {kit.backend.name}, {kit.backend.server_version()}",
+        f"conformance: {count} scenarios in {len(kit.files)} files",
+    ]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    kit = parent.config.stash.get(KIT_KEY, None)
+    if kit is None or file_path.suffix not in (".yaml", ".yml"):
+        return None
+    resolved = file_path.resolve()
+    if resolved not in kit.files:
+        try:
+            kit.files[resolved] = load_file(file_path, kit.catalogue)
+        except KitError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return ScenarioFileCollector.from_parent(parent, path=file_path)
+
+
+class ScenarioFileCollector(pytest.File):
+    def collect(self):
+        kit = self.config.stash[KIT_KEY]
+        for scenario in kit.files[self.path.resolve()].scenarios:
+            yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.scenario.name)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        for rule_id in scenario.all_rules:
+            self.add_marker(rule_id)
+
+    def runtest(self) -> None:
+        kit = self.config.stash[KIT_KEY]
+        store = kit.backend.create_store()
+        try:
+            result = run_scenario(self.scenario, store, kit.backend)
+        finally:
+            store.close()
+        kit.results.append(result)
+        if not result.passed:
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailed):
+            return failure_text(excinfo.value.result)
+        if isinstance(excinfo.value, KitError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, self.scenario.location.line - 1, f"{self.scenario.location}: {self.name}"

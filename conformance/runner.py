@@ -1,0 +1,428 @@
+"""Step semantics: run a scenario against one store and judge every step.
+
+Each step's outcome is accepted, rejected (the database's rules said no) or error
+(anything else). After every step that could write, the kit reads the whole store
+and proves what the step did: a rejected step left no trace, an accepted append
+added exactly its own row, an UPDATE/DELETE attempt changed nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance import statements as sql
+from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.outcome import ScenarioResult, StepReport
+from conformance.scenario import (
+    Append,
+    AppendStep,
+    CheckStep,
+    DefineStep,
+    DeleteStep,
+    Fresh,
+    IdValue,
+    Literal,
+    ReapplyStep,
+    ReplayStep,
+    Scenario,
+    Step,
+    Symbol,
+    Target,
+    UpdateStep,
+    new_uuid,
+)
+
+ATOMICITY_RULE = "atomicity.no_trace"
+
+
+def normalize_id(value: Any) -> Any:
+    """UUIDs compare as UUIDs (any case, any driver type); anything else as text."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}...({len(str(value))} chars)"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every row of both tables, as a multiset: the store's whole observable state."""
+
+    events: Counter[Row]
+    definitions: Counter[Row]
+
+    def diff(self, later: Snapshot) -> str:
+        lines = []
+        for table, before, after in (
+            ("events", self.events, later.events),
+            ("entity_events", self.definitions, later.definitions),
+        ):
+            lines += [f"{table} - {_row(r)}" for r in (before - after).elements()][:3]
+            lines += [f"{table} + {_row(r)}" for r in (after - before).elements()][:3]
+        return "\n".join(lines)
+
+
+def _row(row: Row) -> str:
+    return "(" + ", ".join(short(v, 40) for v in row) + ")"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An append the store accepted, as replay must return it."""
+
+    event: str | None
+    data: str | None
+    event_id: Any
+
+
+class StoreUnreadable(Exception):
+    """The kit's own inspection query failed: the store is not the spec's shape."""
+
+
+@dataclass
+class Attempt:
+    outcome: Outcome
+    rows: list[Row]
+    error: str | None
+    sql: str
+    params: tuple[Any, ...]
+
+
+class ScenarioRun:
+    """The state of one scenario run: symbols, what was accepted, in which order."""
+
+    def __init__(self, scenario: Scenario, store: Store, backend: Backend) -> None:
+        self.scenario = scenario
+        self.store = store
+        self.backend = backend
+        self.session: Session = store.session()
+        self.event_ids: dict[str, str] = {}
+        self.command_ids: dict[str, str] = {}
+        self.recorded: dict[str, Recorded] = {}
+        self.insertion_order: list[Any] = []
+
+    # --- helpers ------------------------------------------------------------
+
+    def resolve(self, value: IdValue, names: dict[str, str]) -> str | None:
+        if isinstance(value, Symbol):
+            return names.setdefault(value.name, new_uuid())
+        if isinstance(value, Literal):
+            return value.value
+        return new_uuid()
+
+    def attempt(self, statement: str, params: Sequence[Any]) -> Attempt:
+        try:
+            rows = self.session.execute(statement, params)
+        except Exception as exc:
+            outcome = self.backend.classify(exc)
+            if outcome is None:
+                raise
+            return Attempt(outcome, [], self.backend.describe(exc), statement, tuple(params))
+        return Attempt(Outcome.ACCEPTED, rows, None, statement, tuple(params))
+
+    def snapshot(self) -> Snapshot:
+        events = self.attempt(sql.SNAPSHOT_EVENTS, ())
+        definitions = self.attempt(sql.SNAPSHOT_DEFINITIONS, ())
+        for read in (events, definitions):
+            if read.outcome is not Outcome.ACCEPTED:
+                raise StoreUnreadable(f"{read.sql}: {read.error}")
+        return Snapshot(Counter(events.rows), Counter(definitions.rows))
+
+    def report(self, step: Step, summary: str, expected: str, attempt: Attempt | None, **kw: Any) -> StepReport:
+        passed = kw.pop("passed")
+        violated = kw.pop("violated", None)
+        if violated is None:
+            violated = () if passed else (step.rules or self.scenario.rules)
+        actual = kw.pop("actual", attempt.outcome.value if attempt else "")
+        return StepReport(
+            location=step.location,
+            summary=summary,
+            expected=expected,
+            actual=actual,
+            passed=passed,
+            violated=tuple(violated),
+            error=attempt.error if attempt else None,
+            sql=attempt.sql if attempt else None,
+            params=attempt.params if attempt else None,
+            **kw,
+        )
+
+    def judge_write(
+        self, step: Step, summary: str, expected: str, attempt: Attempt,
+        before: Snapshot, after: Snapshot, wanted: Snapshot | None,
+    ) -> StepReport:
+        """accepted: the store now equals `wanted`; rejected: the store equals `before`."""
+        if expected == "rejected":
+            if attempt.outcome is Outcome.REJECTED and after != before:
+                return self.report(step, summary, expected, attempt, passed=False,
+                                   actual="rejected, but the store changed",
+                                   violated=(ATOMICITY_RULE,), detail=before.diff(after))
+            return self.report(step, summary, expected, attempt,
+                               passed=attempt.outcome is Outcome.REJECTED, detail=before.diff(after))
+        if attempt.outcome is not Outcome.ACCEPTED:
+            return self.report(step, summary, expected, attempt, passed=False)
+        if after != wanted:
+            assert wanted is not None
+            return self.report(step, summary, expected, attempt, passed=False,
+                               actual="accepted, but the store does not hold what was sent",
+                               detail=wanted.diff(after))
+        return self.report(step, summary, expected, attempt, passed=True)
+
+    # --- steps --------------------------------------------------------------
+
+    def define(self, step: DefineStep) -> StepReport:
+        summary = f"define {step.entity!r}/{step.event!r}"
+        before = self.snapshot()
+        attempt = self.attempt(sql.DEFINE, (step.entity, step.event))
+        after = self.snapshot()
+        pair = (step.entity, step.event)
+        wanted = Snapshot(before.events, before.definitions.copy())
+        wanted.definitions[pair] = 1
+        return self.judge_write(step, summary, step.expect, attempt, before, after, wanted)
+
+    def append(self, step: AppendStep) -> StepReport:
+        a = step.append
+        event_id = self.resolve(a.event_id, self.event_ids)
+        command_id = self.resolve(a.command_id, self.command_ids)
+        params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
+        statement = sql.APPEND_FIRST
+        if a.previous_id is not None:
+            statement = sql.APPEND_SUBSEQUENT
+            params.append(self.resolve(a.previous_id, self.event_ids))
+        before = self.snapshot()
+        attempt = self.attempt(statement, params)
+        after = self.snapshot()
+        report = self.judge_write(step, _describe_append(a), step.expect, attempt, before, after, None) \
+            if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED \
+            else self.judge_accepted_append(step, attempt, before, after, params)
+        if report.passed and step.expect == "accepted":
+            self.insertion_order.append(normalize_id(event_id))
+            if a.name:
+                self.recorded[a.name] = Recorded(a.event, a.data, normalize_id(event_id))
+        return report
+
+    def judge_accepted_append(
+        self, step: AppendStep, attempt: Attempt, before: Snapshot, after: Snapshot, params: list[Any]
+    ) -> StepReport:
+        summary = _describe_append(step.append)
+        added = after.events - before.events
+        removed = before.events - after.events
+        sent = _normalized_append(params)
+        stored = [_normalized_append(list(row[:7])) for row in added.elements()]
+        ok = not removed and stored == [sent] and after.definitions == before.definitions
+        if ok:
+            return self.report(step, summary, "accepted", attempt, passed=True)
+        return self.report(step, summary, "accepted", attempt, passed=False,
+                           actual="accepted, but the store does not hold exactly the row sent",
+                           detail=before.diff(after) or "no row was added")
+
+    def replay(self, step: ReplayStep) -> StepReport:
+        summary = f"replay {step.entity!r}/{step.entity_key!r}"
+        attempt = self.attempt(sql.REPLAY, (step.entity_key, step.entity))
+        expected_rows = [self.recorded[name] for name in step.expected_events]
+        expected_text = "[" + ", ".join(step.expected_events) + "]"
+        if attempt.outcome is not Outcome.ACCEPTED:
+            return self.report(step, summary, expected_text, attempt, passed=False)
+        actual_rows = [Recorded(r[0], r[1], normalize_id(r[2])) for r in attempt.rows]
+        names = {rec.event_id: name for name, rec in self.recorded.items()}
+        actual_text = "[" + ", ".join(names.get(r.event_id, short(r.event_id, 40)) for r in actual_rows) + "]"
+        passed = actual_rows == expected_rows
+        detail = "" if passed else _replay_detail(expected_rows, actual_rows)
+        return self.report(step, summary, expected_text, attempt, passed=passed,
+                           actual=actual_text, detail=detail)
+
+    def target_sql(self, target: Target, column: str | None) -> tuple[str, list[Any], str]:
+        """(statement, parameters, words) for an update (column given) or a delete."""
+        if target.event is not None:
+            event_id = self.resolve(target.event, self.event_ids)
+            words = f"event {target.event.name if isinstance(target.event, Symbol) else event_id}"
+            if column is None:
+                return sql.DELETE_EVENT, [event_id], words
+            return sql.UPDATE_EVENT[column], [event_id], words
+        if target.definition is not None:
+            words = f"definition {target.definition[0]!r}/{target.definition[1]!r}"
+            if column is None:
+                return sql.DELETE_DEFINITION, list(target.definition), words
+            return sql.UPDATE_DEFINITION[column], list(target.definition), words
+        assert target.table is not None
+        words = f"every row of {target.table}"
+        if column is None:
+            return sql.DELETE_ALL[target.table], [], words
+        table = sql.UPDATE_ALL_EVENTS if target.table == "events" else sql.UPDATE_ALL_DEFINITIONS
+        return table[column], [], words
+
+    def change_attempt(self, step: Step, column: str | None, value: Any, target: Target) -> StepReport:
+        statement, where, words = self.target_sql(target, column)
+        summary = f"update {words} set {column} = {short(value)}" if column else f"delete {words}"
+        params = ([value] if column else []) + where
+        before = self.snapshot()
+        if not _targets_something(target, where, before):
+            return self.report(step, summary, "unchanged", None, passed=False, violated=(),
+                               actual="not attempted",
+                               detail="the target is not in the store, so this step would prove nothing")
+        attempt = self.attempt(statement, params)
+        after = self.snapshot()
+        passed = after == before
+        actual = "unchanged" if passed else "changed"
+        actual += {Outcome.ACCEPTED: " (no error raised)", Outcome.REJECTED: " (rejected)",
+                   Outcome.ERROR: " (raised an error)"}[attempt.outcome]
+        return self.report(step, summary, "unchanged", attempt, passed=passed, actual=actual,
+                           detail=before.diff(after))
+
+    def update(self, step: UpdateStep) -> StepReport:
+        return self.change_attempt(step, step.column, step.value, step.target)
+
+    def delete(self, step: DeleteStep) -> StepReport:
+        return self.change_attempt(step, None, None, step.target)
+
+    def reapply(self, step: ReapplyStep) -> StepReport:
+        summary = "apply the DDL again"
+        before = self.snapshot()
+        attempt = Attempt(Outcome.ACCEPTED, [], None, "(the DDL file)", ())
+        try:
+            self.store.reapply_ddl()
+        except Exception as exc:
+            if self.backend.classify(exc) is None:
+                raise
+            notes = " ".join(getattr(exc, "__notes__", []))
+            attempt = Attempt(Outcome.ERROR, [], f"{notes} {self.backend.describe(exc)}".strip(),
+                              "(the DDL file)", ())
+        after = self.snapshot()
+        if attempt.outcome is not Outcome.ACCEPTED:
+            return self.report(step, summary, "accepted", attempt, passed=False)
+        passed = after == before
+        return self.report(step, summary, "accepted", attempt, passed=passed,
+                           actual="accepted" if passed else "accepted, but the store changed",
+                           detail=before.diff(after))
+
+    def check(self, step: CheckStep) -> StepReport:
+        summary = f"check {step.check}"
+        attempt = self.attempt(sql.AUTOPOPULATED, ())
+        if attempt.outcome is not Outcome.ACCEPTED:
+            return self.report(step, summary, "holds", attempt, passed=False)
+        problems = _autopopulation_problems(attempt.rows, self.insertion_order)
+        return self.report(step, summary, "holds", attempt, passed=not problems,
+                           actual="holds" if not problems else "does not hold",
+                           detail="\n".join(problems))
+
+    def run_step(self, step: Step) -> StepReport:
+        handlers: dict[type, Callable[[Any], StepReport]] = {
+            DefineStep: self.define,
+            AppendStep: self.append,
+            ReplayStep: self.replay,
+            UpdateStep: self.update,
+            DeleteStep: self.delete,
+            ReapplyStep: self.reapply,
+            CheckStep: self.check,
+        }
+        try:
+            return handlers[type(step)](step)
+        except StoreUnreadable as exc:
+            return self.report(step, type(step).__name__, "a readable store", None, passed=False,
+                               actual="error", error=str(exc))
+
+
+def setup_steps(scenario: Scenario) -> list[Step]:
+    """The file's definitions and history, run before the scenario's own steps."""
+    file = scenario.file
+    location = scenario.location
+    steps: list[Step] = [
+        DefineStep(location, scenario.rules, entity, event, "accepted") for entity, event in file.definitions
+    ]
+    steps += [AppendStep(h.location, scenario.rules, h.append, "accepted") for h in file.history]
+    return steps
+
+
+def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
+    """Run the setup and every step; stop at the first step that fails."""
+    run = ScenarioRun(scenario, store, backend)
+    result = ScenarioResult(scenario)
+    try:
+        for is_setup, steps in ((True, setup_steps(scenario)), (False, list(scenario.steps))):
+            for index, step in enumerate(steps):
+                report = run.run_step(step)
+                if is_setup:
+                    report = _as_setup(report)
+                result.steps.append(report)
+                if not report.passed:
+                    result.not_run = len(steps) - index - 1 + (len(scenario.steps) if is_setup else 0)
+                    return result
+    finally:
+        run.session.close()
+    return result
+
+
+def _as_setup(report: StepReport) -> StepReport:
+    from dataclasses import replace
+
+    return replace(report, setup=True)
+
+
+def _describe_append(a: Append) -> str:
+    parts = [f"append {a.entity!r}/{a.entity_key!r} {a.event!r}"]
+    for label, value in (("id", a.event_id), ("command", a.command_id), ("previous", a.previous_id)):
+        if isinstance(value, Symbol):
+            parts.append(f"{label}={value.name}")
+        elif isinstance(value, Literal):
+            parts.append(f"{label}={short(value.value, 44)}")
+    if a.previous_id is None:
+        parts.append("(first event)")
+    if a.data != "{}":
+        parts.append(f"data={short(a.data, 40)}")
+    return " ".join(parts)
+
+
+def _normalized_append(values: list[Any]) -> tuple[Any, ...]:
+    """(entity, entityKey, event, data, eventId, commandId, previousId) comparable across drivers."""
+    padded = [*values, None][:7]
+    return (*padded[:4], *(normalize_id(v) for v in padded[4:7]))
+
+
+def _targets_something(target: Target, where: list[Any], before: Snapshot) -> bool:
+    if target.event is not None:
+        wanted = normalize_id(where[0])
+        return any(normalize_id(row[4]) == wanted for row in before.events)
+    if target.definition is not None:
+        return tuple(target.definition) in before.definitions
+    return bool(before.events if target.table == "events" else before.definitions)
+
+
+def _replay_detail(expected: list[Recorded], actual: list[Recorded]) -> str:
+    lines = []
+    for i in range(max(len(expected), len(actual))):
+        e = expected[i] if i < len(expected) else None
+        a = actual[i] if i < len(actual) else None
+        if e != a:
+            lines.append(f"#{i + 1}: expected {_recorded(e)}, got {_recorded(a)}")
+    return "\n".join(lines[:5])
+
+
+def _recorded(rec: Recorded | None) -> str:
+    if rec is None:
+        return "nothing"
+    return f"({rec.event!r}, data={short(rec.data, 40)}, eventId={rec.event_id})"
+
+
+def _autopopulation_problems(rows: list[Row], insertion_order: list[Any]) -> list[str]:
+    problems = [f"eventId {r[0]}: ts is NULL" for r in rows if r[1] is None]
+    problems += [f"eventId {r[0]}: sequence is NULL" for r in rows if r[2] is None]
+    if problems:
+        return problems[:5]
+    ordered = sorted(rows, key=lambda r: r[2])
+    sequences = [r[2] for r in ordered]
+    if len(set(sequences)) != len(sequences):
+        return [f"sequence repeats a value: {sequences}"]
+    by_sequence = [normalize_id(r[0]) for r in ordered]
+    if by_sequence != insertion_order:
+        return [f"sequence order {by_sequence} differs from insertion order {insertion_order}"]
+    return []

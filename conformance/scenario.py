@@ -1,0 +1,164 @@
+"""Scenario objects: what a scenario file says, independent of YAML and of any engine.
+
+Every step keeps the file:line it came from, so that a failure or a load error can
+point the reader at the exact place in the file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal as TypingLiteral
+
+Expectation = TypingLiteral["accepted", "rejected", "unchanged"]
+
+# The columns of the seed's two tables, in the seed's spelling.
+EVENT_COLUMNS = (
+    "entity",
+    "entityKey",
+    "event",
+    "data",
+    "eventId",
+    "commandId",
+    "previousId",
+    "ts",
+    "sequence",
+)
+DEFINITION_COLUMNS = ("entity", "event")
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A symbolic id (`id: e1`): stands for one UUID generated per scenario run."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A value written out in the file (`eventId: not-a-uuid`), sent as is."""
+
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """No id given: a new UUID nobody else uses."""
+
+
+IdValue = Symbol | Literal | Fresh
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Append:
+    entity: str | None
+    entity_key: str | None
+    event: str | None
+    data: str | None
+    event_id: IdValue
+    command_id: IdValue
+    previous_id: IdValue | None  # None: the first-event statement, previousId omitted
+    name: str | None = None  # the symbolic name the event can be referred to by
+
+    @property
+    def is_first(self) -> bool:
+        return self.previous_id is None
+
+
+@dataclass(frozen=True)
+class Target:
+    """The rows an update or delete aims at."""
+
+    event: IdValue | None = None
+    definition: tuple[str, str] | None = None
+    table: str | None = None  # "events" or "entity_events": every row
+
+
+@dataclass(frozen=True)
+class Step:
+    location: Location
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DefineStep(Step):
+    entity: str | None
+    event: str | None
+    expect: Expectation
+
+
+@dataclass(frozen=True)
+class AppendStep(Step):
+    append: Append
+    expect: Expectation
+
+
+@dataclass(frozen=True)
+class ReplayStep(Step):
+    entity: str
+    entity_key: str
+    expected_events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateStep(Step):
+    target: Target
+    column: str
+    value: str | int | None
+
+
+@dataclass(frozen=True)
+class DeleteStep(Step):
+    target: Target
+
+
+@dataclass(frozen=True)
+class ReapplyStep(Step):
+    """Apply the DDL again to the populated store: no error, nothing lost."""
+
+
+@dataclass(frozen=True)
+class CheckStep(Step):
+    """A named check of the store as a whole (e.g. `autopopulated`)."""
+
+    check: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    rules: tuple[str, ...]
+    steps: tuple[Step, ...]
+    location: Location
+    file: ScenarioFile = field(repr=False, compare=False)
+    description: str = ""
+
+    @property
+    def all_rules(self) -> tuple[str, ...]:
+        """The scenario's rules and any rule a single step names, in order, once each."""
+        seen = dict.fromkeys(self.rules)
+        for step in self.steps:
+            seen.update(dict.fromkeys(step.rules))
+        return tuple(seen)
+
+
+@dataclass
+class ScenarioFile:
+    path: str
+    description: str
+    definitions: tuple[tuple[str, str], ...]
+    history: tuple[AppendStep, ...]
+    scenarios: list[Scenario] = field(default_factory=list)
