@@ -147,6 +147,7 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Scenario, **kwargs) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.result: ScenarioResult | None = None
         for rule_id in scenario.all_rules:
             self.add_marker(rule_id)
 
@@ -157,6 +158,7 @@ class ScenarioItem(pytest.Item):
             result = run_scenario(self.scenario, store, kit.backend)
         finally:
             store.close()
+        self.result = result
         kit.results.append(result)
         if not result.passed:
             raise ScenarioFailed(result)
