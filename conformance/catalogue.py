@@ -49,7 +49,5 @@ def load_catalogue() -> Catalogue:
     text = resources.files("conformance").joinpath("rules.yaml").read_text(encoding="utf-8")
     entries = yaml.safe_load(text)
     return Catalogue(
-        tuple(
-            Rule(e["id"], Level(e["level"]), e["statement"], e["section"]) for e in entries
-        )
+        tuple(Rule(e["id"], Level(e["level"]), e["statement"], e["section"]) for e in entries)
     )

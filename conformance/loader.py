@@ -74,7 +74,9 @@ def load_files(paths: Iterable[Path], catalogue: Catalogue | None = None) -> lis
     return [load_file(path, catalogue) for path in paths]
 
 
-def load_file(path: Path, catalogue: Catalogue | None = None, display: str | None = None) -> ScenarioFile:
+def load_file(
+    path: Path, catalogue: Catalogue | None = None, display: str | None = None
+) -> ScenarioFile:
     """Parse, validate and convert one file; raises ScenarioError naming file:line."""
     catalogue = catalogue or load_catalogue()
     shown = display or str(path)
@@ -151,8 +153,12 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
     errors = list(_validator().iter_errors(data))
     if not errors:
         return
-    error = min(errors, key=lambda e: (_line_of(tuple(e.absolute_path), lines), -len(e.absolute_path)))
-    error = jsonschema.exceptions.best_match([e for e in errors if e.absolute_path == error.absolute_path])
+    error = min(
+        errors, key=lambda e: (_line_of(tuple(e.absolute_path), lines), -len(e.absolute_path))
+    )
+    error = jsonschema.exceptions.best_match(
+        [e for e in errors if e.absolute_path == error.absolute_path]
+    )
     path = tuple(error.absolute_path)
     raise ScenarioError(f"{shown}:{_line_of(path, lines)}: {_dotted(path)}: {_explain(error)}")
 
@@ -160,7 +166,11 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
         return "a step needs one of define, append, replay, update, delete, reapply, check"
-    if error.validator == "not" and isinstance(error.instance, dict) and "previous" in error.instance:
+    if (
+        error.validator == "not"
+        and isinstance(error.instance, dict)
+        and "previous" in error.instance
+    ):
         return "give either previous (a symbolic name) or previousId (a literal), not both"
     return error.message
 
@@ -177,14 +187,18 @@ class _Builder:
         self.catalogue = catalogue
 
     def fail(self, path: JsonPath, message: str) -> ScenarioError:
-        return ScenarioError(f"{self.shown}:{_line_of(path, self.lines)}: {_dotted(path)}: {message}")
+        return ScenarioError(
+            f"{self.shown}:{_line_of(path, self.lines)}: {_dotted(path)}: {message}"
+        )
 
     def location(self, path: JsonPath) -> Location:
         return Location(self.shown, _line_of(path, self.lines))
 
     def build(self, data: dict[str, Any]) -> ScenarioFile:
         definitions = tuple(
-            (entity, event) for entity, events in data.get("definitions", {}).items() for event in events
+            (entity, event)
+            for entity, events in data.get("definitions", {}).items()
+            for event in events
         )
         history = tuple(
             AppendStep(self.location(("history", i)), (), self.append(item["append"]), "accepted")
@@ -203,26 +217,34 @@ class _Builder:
             steps = tuple(self.step(s, (*path, "steps", i)) for i, s in enumerate(raw["steps"]))
             self.check_references((*path, "steps"), steps, history_names)
             file.scenarios.append(
-                Scenario(raw["name"], rules, steps, self.location(path), file, raw.get("description", ""))
+                Scenario(
+                    raw["name"], rules, steps, self.location(path), file, raw.get("description", "")
+                )
             )
         return file
 
     def rules(self, ids: list[str], path: JsonPath) -> tuple[str, ...]:
         for i, rule_id in enumerate(ids):
             if rule_id not in self.catalogue:
-                raise self.fail((*path, i), f"unknown rule {rule_id!r} (known: {', '.join(self.catalogue.ids)})")
+                raise self.fail(
+                    (*path, i), f"unknown rule {rule_id!r} (known: {', '.join(self.catalogue.ids)})"
+                )
         return tuple(ids)
 
     def step(self, raw: dict[str, Any], path: JsonPath) -> Step:
         loc = self.location(path)
         rules = self.rules(raw["rules"], (*path, "rules")) if "rules" in raw else ()
         if "define" in raw:
-            return DefineStep(loc, rules, raw["define"]["entity"], raw["define"]["event"], raw["expect"])
+            return DefineStep(
+                loc, rules, raw["define"]["entity"], raw["define"]["event"], raw["expect"]
+            )
         if "append" in raw:
             return AppendStep(loc, rules, self.append(raw["append"]), raw["expect"])
         if "replay" in raw:
             spec = raw["replay"]
-            return ReplayStep(loc, rules, spec["entity"], spec["entityKey"], tuple(raw["expect"]["events"]))
+            return ReplayStep(
+                loc, rules, spec["entity"], spec["entityKey"], tuple(raw["expect"]["events"])
+            )
         if "update" in raw:
             ((column, value),) = raw["set"].items()
             return UpdateStep(loc, rules, self.target(raw["update"]), column, value)
@@ -248,7 +270,9 @@ class _Builder:
         if "previous" in raw or "previousId" in raw:
             previous = self.id_value(raw, "previous", "previousId")
         name = raw.get("id")
-        event_id = Literal(raw["eventId"]) if "eventId" in raw else Symbol(name) if name else Fresh()
+        event_id = (
+            Literal(raw["eventId"]) if "eventId" in raw else Symbol(name) if name else Fresh()
+        )
         return Append(
             entity=raw["entity"],
             entity_key=raw["entityKey"],
@@ -291,4 +315,7 @@ def _references(step: Step) -> Iterator[tuple[str, JsonPath]]:
         for i, name in enumerate(step.expected_events):
             yield name, ("expect", "events", i)
     elif isinstance(step, (UpdateStep, DeleteStep)) and isinstance(step.target.event, Symbol):
-        yield step.target.event.name, ("update" if isinstance(step, UpdateStep) else "delete", "event")
+        yield (
+            step.target.event.name,
+            ("update" if isinstance(step, UpdateStep) else "delete", "event"),
+        )

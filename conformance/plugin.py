@@ -45,19 +45,39 @@ KIT_KEY = pytest.StashKey[Kit]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "event store DDL conformance")
-    group.addoption("--ddl", dest="conformance_ddl", metavar="FILE",
-                    help="the DDL file to check; turns the conformance run on (ini: conformance_ddl)")
-    group.addoption("--dsn", dest="conformance_dsn", metavar="URL",
-                    help=f"database to run in: sqlite:///DIR, postgresql://..., (env: {DSN_ENV}; "
-                         "ini: conformance_dsn); default: a fresh temporary SQLite database per scenario")
-    group.addoption("--scenarios", dest="conformance_scenarios", metavar="PATH", action="append",
-                    default=[], help="a scenario file or folder to run besides the bundled ones "
-                                     "(repeatable; ini: conformance_scenarios)")
-    group.addoption("--no-bundled", dest="conformance_no_bundled", action="store_true",
-                    help="run only the files given with --scenarios")
+    group.addoption(
+        "--ddl",
+        dest="conformance_ddl",
+        metavar="FILE",
+        help="the DDL file to check; turns the conformance run on (ini: conformance_ddl)",
+    )
+    group.addoption(
+        "--dsn",
+        dest="conformance_dsn",
+        metavar="URL",
+        help=f"database to run in: sqlite:///DIR, postgresql://..., (env: {DSN_ENV}; "
+        "ini: conformance_dsn); default: a fresh temporary SQLite database per scenario",
+    )
+    group.addoption(
+        "--scenarios",
+        dest="conformance_scenarios",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="a scenario file or folder to run besides the bundled ones "
+        "(repeatable; ini: conformance_scenarios)",
+    )
+    group.addoption(
+        "--no-bundled",
+        dest="conformance_no_bundled",
+        action="store_true",
+        help="run only the files given with --scenarios",
+    )
     parser.addini("conformance_ddl", "the DDL file to check", default=None)
     parser.addini("conformance_dsn", "database URL to run the scenarios in", default=None)
-    parser.addini("conformance_scenarios", "extra scenario files or folders", type="paths", default=[])
+    parser.addini(
+        "conformance_scenarios", "extra scenario files or folders", type="paths", default=[]
+    )
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
@@ -68,7 +88,11 @@ def pytest_configure(config: pytest.Config) -> None:
     ddl_setting = _setting(config, "ddl")
     if not ddl_setting:
         return
-    dsn = config.getoption("conformance_dsn") or os.environ.get(DSN_ENV) or config.getini("conformance_dsn")
+    dsn = (
+        config.getoption("conformance_dsn")
+        or os.environ.get(DSN_ENV)
+        or config.getini("conformance_dsn")
+    )
     try:
         kit = _make_kit(config, Path(ddl_setting), dsn or None)
     except KitError as exc:
@@ -123,6 +147,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     resolved = file_path.resolve()
     if resolved not in kit.files:
+        if not parent.session.isinitpath(file_path):
+            return None
         try:
             kit.files[resolved] = load_file(file_path, kit.catalogue)
         except KitError as exc:

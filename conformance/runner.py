@@ -23,7 +23,6 @@ from conformance.scenario import (
     CheckStep,
     DefineStep,
     DeleteStep,
-    Fresh,
     IdValue,
     Literal,
     ReapplyStep,
@@ -138,12 +137,15 @@ class ScenarioRun:
                 raise StoreUnreadable(f"{read.sql}: {read.error}")
         return Snapshot(Counter(events.rows), Counter(definitions.rows))
 
-    def report(self, step: Step, summary: str, expected: str, attempt: Attempt | None, **kw: Any) -> StepReport:
+    def report(
+        self, step: Step, summary: str, expected: str, attempt: Attempt | None, **kw: Any
+    ) -> StepReport:
         passed = kw.pop("passed")
         violated = kw.pop("violated", None)
         if violated is None:
             violated = () if passed else (step.rules or self.scenario.rules)
         actual = kw.pop("actual", attempt.outcome.value if attempt else "")
+        error = kw.pop("error", attempt.error if attempt else None)
         return StepReport(
             location=step.location,
             summary=summary,
@@ -151,31 +153,56 @@ class ScenarioRun:
             actual=actual,
             passed=passed,
             violated=tuple(violated),
-            error=attempt.error if attempt else None,
+            error=error,
             sql=attempt.sql if attempt else None,
             params=attempt.params if attempt else None,
             **kw,
         )
 
     def judge_write(
-        self, step: Step, summary: str, expected: str, attempt: Attempt,
-        before: Snapshot, after: Snapshot, wanted: Snapshot | None,
+        self,
+        step: Step,
+        summary: str,
+        expected: str,
+        attempt: Attempt,
+        before: Snapshot,
+        after: Snapshot,
+        wanted: Snapshot | None,
     ) -> StepReport:
         """accepted: the store now equals `wanted`; rejected: the store equals `before`."""
         if expected == "rejected":
             if attempt.outcome is Outcome.REJECTED and after != before:
-                return self.report(step, summary, expected, attempt, passed=False,
-                                   actual="rejected, but the store changed",
-                                   violated=(ATOMICITY_RULE,), detail=before.diff(after))
-            return self.report(step, summary, expected, attempt,
-                               passed=attempt.outcome is Outcome.REJECTED, detail=before.diff(after))
+                return self.report(
+                    step,
+                    summary,
+                    expected,
+                    attempt,
+                    passed=False,
+                    actual="rejected, but the store changed",
+                    violated=(ATOMICITY_RULE,),
+                    detail=before.diff(after),
+                )
+            return self.report(
+                step,
+                summary,
+                expected,
+                attempt,
+                passed=attempt.outcome is Outcome.REJECTED,
+                detail=before.diff(after),
+            )
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, expected, attempt, passed=False)
         if after != wanted:
             assert wanted is not None
-            return self.report(step, summary, expected, attempt, passed=False,
-                               actual="accepted, but the store does not hold what was sent",
-                               detail=wanted.diff(after))
+            return self.report(
+                step,
+                summary,
+                expected,
+                attempt,
+                passed=False,
+                actual="accepted, but the store does not hold what was sent",
+                detail=wanted.diff(after),
+            )
         return self.report(step, summary, expected, attempt, passed=True)
 
     # --- steps --------------------------------------------------------------
@@ -202,9 +229,11 @@ class ScenarioRun:
         before = self.snapshot()
         attempt = self.attempt(statement, params)
         after = self.snapshot()
-        report = self.judge_write(step, _describe_append(a), step.expect, attempt, before, after, None) \
-            if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED \
+        report = (
+            self.judge_write(step, _describe_append(a), step.expect, attempt, before, after, None)
+            if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED
             else self.judge_accepted_append(step, attempt, before, after, params)
+        )
         if report.passed and step.expect == "accepted":
             self.insertion_order.append(normalize_id(event_id))
             if a.name:
@@ -212,7 +241,12 @@ class ScenarioRun:
         return report
 
     def judge_accepted_append(
-        self, step: AppendStep, attempt: Attempt, before: Snapshot, after: Snapshot, params: list[Any]
+        self,
+        step: AppendStep,
+        attempt: Attempt,
+        before: Snapshot,
+        after: Snapshot,
+        params: list[Any],
     ) -> StepReport:
         summary = _describe_append(step.append)
         added = after.events - before.events
@@ -222,9 +256,15 @@ class ScenarioRun:
         ok = not removed and stored == [sent] and after.definitions == before.definitions
         if ok:
             return self.report(step, summary, "accepted", attempt, passed=True)
-        return self.report(step, summary, "accepted", attempt, passed=False,
-                           actual="accepted, but the store does not hold exactly the row sent",
-                           detail=before.diff(after) or "no row was added")
+        return self.report(
+            step,
+            summary,
+            "accepted",
+            attempt,
+            passed=False,
+            actual="accepted, but the store does not hold exactly the row sent",
+            detail=before.diff(after) or "no row was added",
+        )
 
     def replay(self, step: ReplayStep) -> StepReport:
         summary = f"replay {step.entity!r}/{step.entity_key!r}"
@@ -235,11 +275,14 @@ class ScenarioRun:
             return self.report(step, summary, expected_text, attempt, passed=False)
         actual_rows = [Recorded(r[0], r[1], normalize_id(r[2])) for r in attempt.rows]
         names = {rec.event_id: name for name, rec in self.recorded.items()}
-        actual_text = "[" + ", ".join(names.get(r.event_id, short(r.event_id, 40)) for r in actual_rows) + "]"
+        actual_text = (
+            "[" + ", ".join(names.get(r.event_id, short(r.event_id, 40)) for r in actual_rows) + "]"
+        )
         passed = actual_rows == expected_rows
         detail = "" if passed else _replay_detail(expected_rows, actual_rows)
-        return self.report(step, summary, expected_text, attempt, passed=passed,
-                           actual=actual_text, detail=detail)
+        return self.report(
+            step, summary, expected_text, attempt, passed=passed, actual=actual_text, detail=detail
+        )
 
     def target_sql(self, target: Target, column: str | None) -> tuple[str, list[Any], str]:
         """(statement, parameters, words) for an update (column given) or a delete."""
@@ -261,23 +304,42 @@ class ScenarioRun:
         table = sql.UPDATE_ALL_EVENTS if target.table == "events" else sql.UPDATE_ALL_DEFINITIONS
         return table[column], [], words
 
-    def change_attempt(self, step: Step, column: str | None, value: Any, target: Target) -> StepReport:
+    def change_attempt(
+        self, step: Step, column: str | None, value: Any, target: Target
+    ) -> StepReport:
         statement, where, words = self.target_sql(target, column)
         summary = f"update {words} set {column} = {short(value)}" if column else f"delete {words}"
         params = ([value] if column else []) + where
         before = self.snapshot()
         if not _targets_something(target, where, before):
-            return self.report(step, summary, "unchanged", None, passed=False, violated=(),
-                               actual="not attempted",
-                               detail="the target is not in the store, so this step would prove nothing")
+            return self.report(
+                step,
+                summary,
+                "unchanged",
+                None,
+                passed=False,
+                violated=(),
+                actual="not attempted",
+                detail="the target is not in the store, so this step would prove nothing",
+            )
         attempt = self.attempt(statement, params)
         after = self.snapshot()
         passed = after == before
         actual = "unchanged" if passed else "changed"
-        actual += {Outcome.ACCEPTED: " (no error raised)", Outcome.REJECTED: " (rejected)",
-                   Outcome.ERROR: " (raised an error)"}[attempt.outcome]
-        return self.report(step, summary, "unchanged", attempt, passed=passed, actual=actual,
-                           detail=before.diff(after))
+        actual += {
+            Outcome.ACCEPTED: " (no error raised)",
+            Outcome.REJECTED: " (rejected)",
+            Outcome.ERROR: " (raised an error)",
+        }[attempt.outcome]
+        return self.report(
+            step,
+            summary,
+            "unchanged",
+            attempt,
+            passed=passed,
+            actual=actual,
+            detail=before.diff(after),
+        )
 
     def update(self, step: UpdateStep) -> StepReport:
         return self.change_attempt(step, step.column, step.value, step.target)
@@ -295,15 +357,26 @@ class ScenarioRun:
             if self.backend.classify(exc) is None:
                 raise
             notes = " ".join(getattr(exc, "__notes__", []))
-            attempt = Attempt(Outcome.ERROR, [], f"{notes} {self.backend.describe(exc)}".strip(),
-                              "(the DDL file)", ())
+            attempt = Attempt(
+                Outcome.ERROR,
+                [],
+                f"{notes} {self.backend.describe(exc)}".strip(),
+                "(the DDL file)",
+                (),
+            )
         after = self.snapshot()
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, "accepted", attempt, passed=False)
         passed = after == before
-        return self.report(step, summary, "accepted", attempt, passed=passed,
-                           actual="accepted" if passed else "accepted, but the store changed",
-                           detail=before.diff(after))
+        return self.report(
+            step,
+            summary,
+            "accepted",
+            attempt,
+            passed=passed,
+            actual="accepted" if passed else "accepted, but the store changed",
+            detail=before.diff(after),
+        )
 
     def check(self, step: CheckStep) -> StepReport:
         summary = f"check {step.check}"
@@ -311,9 +384,15 @@ class ScenarioRun:
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, "holds", attempt, passed=False)
         problems = _autopopulation_problems(attempt.rows, self.insertion_order)
-        return self.report(step, summary, "holds", attempt, passed=not problems,
-                           actual="holds" if not problems else "does not hold",
-                           detail="\n".join(problems))
+        return self.report(
+            step,
+            summary,
+            "holds",
+            attempt,
+            passed=not problems,
+            actual="holds" if not problems else "does not hold",
+            detail="\n".join(problems),
+        )
 
     def run_step(self, step: Step) -> StepReport:
         handlers: dict[type, Callable[[Any], StepReport]] = {
@@ -328,8 +407,15 @@ class ScenarioRun:
         try:
             return handlers[type(step)](step)
         except StoreUnreadable as exc:
-            return self.report(step, type(step).__name__, "a readable store", None, passed=False,
-                               actual="error", error=str(exc))
+            return self.report(
+                step,
+                type(step).__name__,
+                "a readable store",
+                None,
+                passed=False,
+                actual="error",
+                error=str(exc),
+            )
 
 
 def setup_steps(scenario: Scenario) -> list[Step]:
@@ -337,7 +423,8 @@ def setup_steps(scenario: Scenario) -> list[Step]:
     file = scenario.file
     location = scenario.location
     steps: list[Step] = [
-        DefineStep(location, scenario.rules, entity, event, "accepted") for entity, event in file.definitions
+        DefineStep(location, scenario.rules, entity, event, "accepted")
+        for entity, event in file.definitions
     ]
     steps += [AppendStep(h.location, scenario.rules, h.append, "accepted") for h in file.history]
     return steps
@@ -355,7 +442,9 @@ def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> Scenario
                     report = _as_setup(report)
                 result.steps.append(report)
                 if not report.passed:
-                    result.not_run = len(steps) - index - 1 + (len(scenario.steps) if is_setup else 0)
+                    result.not_run = (
+                        len(steps) - index - 1 + (len(scenario.steps) if is_setup else 0)
+                    )
                     return result
     finally:
         run.session.close()
@@ -370,7 +459,11 @@ def _as_setup(report: StepReport) -> StepReport:
 
 def _describe_append(a: Append) -> str:
     parts = [f"append {a.entity!r}/{a.entity_key!r} {a.event!r}"]
-    for label, value in (("id", a.event_id), ("command", a.command_id), ("previous", a.previous_id)):
+    for label, value in (
+        ("id", a.event_id),
+        ("command", a.command_id),
+        ("previous", a.previous_id),
+    ):
         if isinstance(value, Symbol):
             parts.append(f"{label}={value.name}")
         elif isinstance(value, Literal):

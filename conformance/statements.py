@@ -11,11 +11,11 @@ from conformance.scenario import DEFINITION_COLUMNS, EVENT_COLUMNS
 
 DEFINE = "INSERT INTO entity_events (entity, event) VALUES (?, ?)"
 
-REPLAY = "SELECT event, data, eventId FROM events WHERE entityKey = ? AND entity = ? ORDER BY sequence"
-
-APPEND_FIRST = (
-    "INSERT INTO events(entity, entityKey, event, data, eventId, commandId) VALUES (?, ?, ?, ?, ?, ?)"
+REPLAY = (
+    "SELECT event, data, eventId FROM events WHERE entityKey = ? AND entity = ? ORDER BY sequence"
 )
+
+APPEND_FIRST = "INSERT INTO events(entity, entityKey, event, data, eventId, commandId) VALUES (?, ?, ?, ?, ?, ?)"
 
 APPEND_SUBSEQUENT = (
     "INSERT INTO events(entity, entityKey, event, data, eventId, commandId, previousId) "
@@ -31,7 +31,8 @@ AUTOPOPULATED = "SELECT eventId, ts, sequence FROM events"
 UPDATE_EVENT = {c: f"UPDATE events SET {c} = ? WHERE eventId = ?" for c in EVENT_COLUMNS}
 UPDATE_ALL_EVENTS = {c: f"UPDATE events SET {c} = ?" for c in EVENT_COLUMNS}
 UPDATE_DEFINITION = {
-    c: f"UPDATE entity_events SET {c} = ? WHERE entity = ? AND event = ?" for c in DEFINITION_COLUMNS
+    c: f"UPDATE entity_events SET {c} = ? WHERE entity = ? AND event = ?"
+    for c in DEFINITION_COLUMNS
 }
 UPDATE_ALL_DEFINITIONS = {c: f"UPDATE entity_events SET {c} = ?" for c in DEFINITION_COLUMNS}
 DELETE_EVENT = "DELETE FROM events WHERE eventId = ?"

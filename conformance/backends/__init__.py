@@ -36,5 +36,7 @@ def backend_class(dsn: str | None) -> type[Backend]:
             try:
                 return ep.load()
             except ImportError as exc:
-                raise KitError(f"--dsn scheme {scheme!r}: its backend cannot be loaded: {exc}") from None
+                raise KitError(
+                    f"--dsn scheme {scheme!r}: its backend cannot be loaded: {exc}"
+                ) from None
     raise KitError(f"--dsn: unknown scheme {scheme!r} (known: {', '.join(known_schemes())})")

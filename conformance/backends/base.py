@@ -83,5 +83,5 @@ class Backend(ABC):
     @abstractmethod
     def server_version(self) -> str: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends need it
         """Release what `prepare` made (templates, temporary folders)."""

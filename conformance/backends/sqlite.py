@@ -43,7 +43,9 @@ def split_statements(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _has_code(statement: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines())
+    return any(
+        line.strip() and not line.strip().startswith("--") for line in statement.splitlines()
+    )
 
 
 class SqliteSession(Session):
@@ -107,7 +109,9 @@ class SqliteBackend(Backend):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise KitError(f"--dsn {dsn}: cannot use {folder} as the folder for scenario databases: {exc}") from None
+            raise KitError(
+                f"--dsn {dsn}: cannot use {folder} as the folder for scenario databases: {exc}"
+            ) from None
         return folder, False
 
     def prepare(self) -> None:
