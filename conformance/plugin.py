@@ -122,12 +122,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if kit is None or file_path.suffix not in (".yaml", ".yml"):
         return None
     resolved = file_path.resolve()
+    if _is_kit_data(resolved):
+        return None
     if resolved not in kit.files:
         try:
             kit.files[resolved] = load_file(file_path, kit.catalogue)
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
     return ScenarioFileCollector.from_parent(parent, path=file_path)
+
+
+def _is_kit_data(path: Path) -> bool:
+    """A YAML file of the installed package that is not a scenario (rules.yaml): pytest walks
+    the package folder when it collects the bundled scenarios inside it."""
+    return path.is_relative_to(Path(__file__).resolve().parent) and not path.is_relative_to(
+        bundled_scenarios()
+    )
 
 
 class ScenarioFileCollector(pytest.File):
