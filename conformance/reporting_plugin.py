@@ -54,8 +54,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--conformance-report",
         dest="conformance_report",
         metavar="PATH",
+        action="append",
+        default=[],
         help="write the conformance report to PATH: .md (Markdown, e.g. a CI job summary) "
-        "or .json (conformance/schema/report.schema.json) (ini: conformance_report)",
+        "or .json (conformance/schema/report.schema.json); repeatable (ini: conformance_report)",
     )
     group.addoption(
         "--conformance-strict",
@@ -70,7 +72,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="lint the DDL with sqlfluff in the dialect of the DSN's engine; findings are "
         "advice in the summary and never fail the run (ini: conformance_lint)",
     )
-    parser.addini("conformance_report", "conformance report file (.md or .json)", default=None)
+    parser.addini(
+        "conformance_report", "conformance report files (.md or .json)", type="paths", default=[]
+    )
     parser.addini(
         "conformance_strict", "a broken SHOULD rule fails the run", type="bool", default=False
     )
@@ -87,10 +91,12 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"{', '.join(given)}: needs --ddl FILE (the DDL to check)")
         return
     try:
-        report_path = _report_path(config)
+        report_paths = _report_paths(config)
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
-    reporter = ConformanceReporter(kit, report_path, _flag(config, "strict"), _flag(config, "lint"))
+    reporter = ConformanceReporter(
+        kit, report_paths, _flag(config, "strict"), _flag(config, "lint")
+    )
     config.pluginmanager.register(reporter, "conformance-reporter")
 
 
@@ -98,18 +104,13 @@ def _flag(config: pytest.Config, name: str) -> bool:
     return bool(config.getoption(f"conformance_{name}") or config.getini(f"conformance_{name}"))
 
 
-def _report_path(config: pytest.Config) -> Path | None:
-    """From the option (relative to the current folder) or the ini key (relative to its file)."""
-    given = config.getoption("conformance_report")
-    if given:
-        path = Path(given)
-    elif config.getini("conformance_report"):
-        base = config.inipath.parent if config.inipath else Path.cwd()
-        path = base / config.getini("conformance_report")
-    else:
-        return None
-    check_report_path(path)
-    return path
+def _report_paths(config: pytest.Config) -> list[Path]:
+    """From the options (relative to the current folder), else the ini (relative to its file)."""
+    paths = [Path(p) for p in config.getoption("conformance_report")]
+    paths = paths or list(config.getini("conformance_report"))
+    for path in paths:
+        check_report_path(path)
+    return paths
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -119,9 +120,9 @@ def _is_worker(config: pytest.Config) -> bool:
 class ConformanceReporter:
     """The hooks of one run, with what they gather: records, timing, the report."""
 
-    def __init__(self, kit: Kit, report_path: Path | None, strict: bool, lint: bool) -> None:
+    def __init__(self, kit: Kit, report_paths: list[Path], strict: bool, lint: bool) -> None:
         self.kit = kit
-        self.report_path = report_path
+        self.report_paths = report_paths
         self.strict = strict
         self.lint = lint
         self.started = datetime.now(timezone.utc)
@@ -130,7 +131,8 @@ class ConformanceReporter:
         self.records: dict[str, ScenarioRecord] = {}
         self.collected: list[ScenarioItem] = []
         self.report: Report | None = None
-        self.write_error: str | None = None
+        self.written: list[Path] = []
+        self.write_errors: list[str] = []
 
     @property
     def catalogue(self) -> Catalogue:
@@ -190,15 +192,16 @@ class ConformanceReporter:
             else None
         )
         self.report = Report(matrix, self.run_info(), lint)
-        if self.report_path is None:
-            return
-        try:
-            write_report(self.report_path, self.report)
-        except OSError as exc:
-            self.write_error = (
-                f"--conformance-report {self.report_path}: cannot write: {exc.strerror or exc}"
-            )
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        for path in self.report_paths:
+            try:
+                write_report(path, self.report)
+            except OSError as exc:
+                self.write_errors.append(
+                    f"--conformance-report {path}: cannot write: {exc.strerror or exc}"
+                )
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            else:
+                self.written.append(path)
 
     def run_info(self) -> RunInfo:
         return RunInfo(
@@ -271,11 +274,10 @@ def _print_report(tr: pytest.TerminalReporter, state: ConformanceReporter, repor
     if report.lint is not None:
         for line in lint_lines(report.lint):
             tr.write_line(line)
-    if state.report_path is not None:
-        if state.write_error:
-            tr.write_line(state.write_error, red=True, bold=True)
-        else:
-            tr.write_line(f"conformance report: {state.report_path}")
+    for path in state.written:
+        tr.write_line(f"conformance report: {path}")
+    for error in state.write_errors:
+        tr.write_line(error, red=True, bold=True)
     colour = {Verdict.CONFORMANT: "green", Verdict.WARNINGS: "yellow"}.get(matrix.verdict, "red")
     verdict = f"verdict: {matrix.verdict.value.upper()} ({matrix.verdict_reason()})"
     tr.write_line(

@@ -106,17 +106,19 @@ def run(
     should: tuple[str, ...] = (),
     skip: tuple[str, ...] = (NOT_APPLICABLE,),
     fail_setup: tuple[str, ...] = (),
+    conftest_extra: str = "",
 ) -> pytest.RunResult:
+    """Run the fixed scenario file in pytester's folder. `--ddl=PATH` is one token: as two,
+    pytest would take the DDL's folder (this repository) for the rootdir and its config."""
     pytester.makefile(".yaml", scenarios=(FIXTURES / "scenarios.yaml").read_text())
-    pytester.makeconftest(CONFTEST.format(should=should, skip=skip, fail_setup=fail_setup))
+    conftest = CONFTEST.format(should=should, skip=skip, fail_setup=fail_setup)
+    pytester.makeconftest(conftest + conftest_extra)
     return pytester.runpytest(
         "-p",
         "no:cacheprovider",
-        "--ddl",
-        str(ddl),
+        f"--ddl={ddl}",
         "--no-bundled",
-        "--scenarios",
-        "scenarios.yaml",
+        "--scenarios=scenarios.yaml",
         *args,
     )
 
@@ -226,7 +228,11 @@ def test_shipped_ddl_is_conformant_and_exits_0(pytester: pytest.Pytester) -> Non
 
 
 def test_markdown_report_of_the_broken_ddl(pytester: pytest.Pytester) -> None:
-    run(pytester, BROKEN_DDL, "--conformance-report=report.md")
+    result = run(
+        pytester, BROKEN_DDL, "--conformance-report=report.md", "--conformance-report=r.json"
+    )
+    result.stdout.fnmatch_lines(["conformance report: report.md", "conformance report: r.json"])
+    assert json_report(pytester, "r.json")["verdict"] == "not conformant"
     text = (pytester.path / "report.md").read_text()
     sha = hashlib.sha256(BROKEN_DDL.read_bytes()).hexdigest()
     assert f"**Verdict: not conformant** (MUST rules broken: {', '.join(BROKEN_RULES)})" in text
@@ -472,3 +478,39 @@ def test_the_matrix_is_the_same_with_xdist_workers(pytester: pytest.Pytester) ->
     assert matrix_of(data) == expected_matrix(BROKEN_MATRIX)
     assert data["verdict"] == "not conformant"
     result.stdout.fnmatch_lines(["verdict: NOT CONFORMANT *"])
+
+
+def test_ini_keys_set_the_report_path_relative_to_the_ini_file(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("reports")
+    pytester.makeini(
+        "[pytest]\nconformance_report = reports/report.md\nconformance_strict = true\n"
+    )
+    result = run(pytester, BROKEN_DDL, should=tuple(BROKEN_RULES))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = (pytester.path / "reports" / "report.md").read_text()
+    assert "**Verdict: conformant with warnings**" in text
+    assert "| Strict | yes: warnings fail the run |" in text
+
+
+def test_a_report_that_cannot_be_written_at_the_end_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.mkdir("reports")
+    vanishing_folder = """
+
+import shutil
+
+
+def pytest_sessionstart(session):
+    shutil.rmtree("reports")
+"""
+    result = run(
+        pytester,
+        SHIPPED_DDL,
+        "--conformance-report=reports/report.md",
+        conftest_extra=vanishing_folder,
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        ["--conformance-report reports/report.md: cannot write: No such file or directory"]
+    )
