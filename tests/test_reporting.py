@@ -98,6 +98,14 @@ def pytest_runtest_setup(item):
         raise RuntimeError("lost the connection")
 """
 
+SKIP_WHILE_RUNNING = """
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    if item.name == {name!r}:
+        pytest.skip("backend lacks the capability two-entities")
+"""
+
 
 def run(
     pytester: pytest.Pytester,
@@ -356,6 +364,17 @@ def test_a_scenario_that_cannot_run_makes_the_verdict_incomplete(pytester: pytes
     assert by_name(data)[DELETED]["status"] == "error"
     assert by_name(data)[DELETED]["reason"] == "RuntimeError: lost the connection"
     assert matrix_of(data)["immutability.events"] == (1, 0, 0, "holds")
+
+
+def test_a_skip_while_the_scenario_runs_is_not_applicable_too(pytester: pytest.Pytester) -> None:
+    extra = SKIP_WHILE_RUNNING.format(name=NOT_APPLICABLE)
+    result = run(
+        pytester, BROKEN_DDL, "--conformance-report=report.json", skip=(), conftest_extra=extra
+    )
+    result.assert_outcomes(passed=3, failed=3, skipped=1)
+    data = json_report(pytester)
+    assert matrix_of(data) == expected_matrix(BROKEN_MATRIX)
+    assert by_name(data)[NOT_APPLICABLE]["reason"] == "backend lacks the capability two-entities"
 
 
 # --- JUnit XML and --collect-only -------------------------------------------------
