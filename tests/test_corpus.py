@@ -18,6 +18,7 @@ from conformance.scenario import (
     DeleteStep,
     Scenario,
     Step,
+    TruncateStep,
     UpdateStep,
 )
 
@@ -89,6 +90,6 @@ def side(step: Step) -> str:
     """`rejected` when the store must refuse (or ignore) the step, else `accepted`."""
     if isinstance(step, (AppendStep, DefineStep)):
         return "rejected" if step.expect == "rejected" else "accepted"
-    if isinstance(step, (UpdateStep, DeleteStep)):
+    if isinstance(step, (UpdateStep, DeleteStep, TruncateStep)):
         return "rejected"
     return "accepted"

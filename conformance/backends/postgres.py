@@ -95,7 +95,8 @@ def apply_ddl(
             connection.execute(statement.text)
         except psycopg.Error as exc:
             line = statement.line_of(_position(exc))
-            exc.add_note(f"{ddl.path}:{line}: {first_line(statement.text)}")
+            text = ddl.text.splitlines()[line - 1] if line > statement.line else statement.text
+            exc.add_note(f"{ddl.path}:{line}: {first_line(text)}")
             raise
 
 
@@ -255,6 +256,9 @@ def _is_custom(code: str) -> bool:
 
 def _conninfo(dsn: str) -> str:
     """The user's DSN with a connect timeout (unless set) so an unreachable server fails fast."""
+    if "://" in dsn:  # libpq knows the URI scheme in lower case only
+        scheme, rest = dsn.split("://", 1)
+        dsn = f"{scheme.lower()}://{rest}"
     try:
         params = conninfo_to_dict(dsn)
     except psycopg.Error as exc:
