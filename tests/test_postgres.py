@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatch
 from pathlib import Path
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -328,3 +331,79 @@ def test_sessions_see_only_their_own_scenario_schema(backend: PostgresBackend) -
     finally:
         first.close()
         second.close()
+
+
+FIRST_EVENT_INDEX = """CREATE UNIQUE INDEX IF NOT EXISTS events_first_event_idx
+ON events (entity, entityKey) WHERE previousId IS NULL;"""
+FIRST_EVENT_BY_TRIGGER = POSTGRES_DDL.read_text().replace(
+    FIRST_EVENT_INDEX,
+    """CREATE FUNCTION first_event_check() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.previousId IS NULL AND EXISTS (
+        SELECT 1 FROM events WHERE entity = NEW.entity AND entityKey = NEW.entityKey
+    ) THEN
+        RAISE EXCEPTION 'not the first event of this instance';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER first_event_check BEFORE INSERT ON events
+FOR EACH ROW EXECUTE FUNCTION first_event_check();""",
+)
+
+
+@pytest.mark.parametrize(
+    ("ddl_text", "expected"),
+    [
+        (POSTGRES_DDL.read_text(), (True, "23505", 1)),
+        (FIRST_EVENT_BY_TRIGGER, (False, None, 2)),
+    ],
+    ids=["partial-unique-index", "select-in-a-trigger"],
+)
+def test_the_first_event_rule_holds_for_two_writers_at_once(
+    pg_dsn: str, tmp_path: Path, ddl_text: str, expected: tuple[bool, str | None, int]
+) -> None:
+    """The shipped DDL's partial unique index makes the second writer of a first event wait
+    for the first one's commit, then refuses it; a SELECT in a trigger lets both in."""
+    assert FIRST_EVENT_INDEX not in FIRST_EVENT_BY_TRIGGER
+    ddl = tmp_path / "race.ddl"
+    ddl.write_text(ddl_text)
+    backend = PostgresBackend(pg_dsn, DdlScript.read(ddl))
+    backend.prepare()
+    try:
+        assert race_two_first_events(backend) == expected
+    finally:
+        backend.close()
+
+
+def race_two_first_events(backend: PostgresBackend) -> tuple[bool, str | None, int]:
+    """(the second writer waited for the first, the SQLSTATE it got or None, events stored)"""
+    store = backend.create_store()
+    first, second = store.session(), store.session()
+    append = "INSERT INTO events(entity, entityKey, event, data, eventId, commandId) VALUES (?, ?, ?, ?, ?, ?)"
+    try:
+        first.execute(
+            "INSERT INTO entity_events (entity, event) VALUES (?, ?)", ("order", "created")
+        )
+        first.execute("BEGIN")
+        first.execute(append, ("order", "o-1", "created", "{}", str(uuid4()), str(uuid4())))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            racing = pool.submit(
+                second.execute,
+                append,
+                ("order", "o-1", "created", "{}", str(uuid4()), str(uuid4())),
+            )
+            waited, deadline = False, time.monotonic() + 30
+            while not waited and not racing.done():
+                assert time.monotonic() < deadline, "the second writer neither waited nor finished"
+                waited = bool(store.waiting(second))
+            first.execute("COMMIT")
+            try:
+                racing.result(timeout=30)
+                sqlstate = None
+            except psycopg.Error as exc:
+                sqlstate = exc.sqlstate
+                assert backend.classify(exc) is Outcome.REJECTED
+        return waited, sqlstate, first.execute("SELECT count(*) FROM events")[0][0]
+    finally:
+        store.close()
