@@ -179,6 +179,9 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         kit = self.config.stash[KIT_KEY]
+        reason = kit.backend.not_applicable(self.scenario.requirements)
+        if reason:
+            pytest.skip(f"not applicable: {reason}")
         store = kit.backend.create_store()
         try:
             result = run_scenario(self.scenario, store, kit.backend)
