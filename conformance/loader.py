@@ -173,6 +173,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
             "a step needs one of define, append, replay, update, delete, reapply, check, "
             "begin, commit, rollback, race"
         )
+    if error.validator == "oneOf" and "Transaction" in str(error.schema.get("description", "")):
+        return "a step does one of begin, commit, rollback, not several"
     if (
         error.validator == "not"
         and isinstance(error.instance, dict)

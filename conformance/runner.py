@@ -459,11 +459,12 @@ def setup_steps(scenario: Scenario) -> list[Step]:
 
 def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
     """Run the setup and every step; stop at the first step that fails."""
-    run = ScenarioRun(scenario, store, backend)
+    kind = ScenarioRun
     if scenario.concurrent:
         from conformance.concurrent import ConcurrentRun  # builds on this module
 
-        run = ConcurrentRun(scenario, store, backend)
+        kind = ConcurrentRun
+    run = kind(scenario, store, backend)
     result = ScenarioResult(scenario)
     try:
         if run_setup(run, result):
