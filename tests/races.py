@@ -17,6 +17,14 @@ from conformance.runner import run_scenario
 from conformance.scenario import Scenario
 
 RACES = bundled_scenarios() / "races.yaml"
+# Definitions and history for the schedules the tests write themselves.
+SCHEDULE_HEADER = """\
+definitions:
+  order: [created, shipped]
+history:
+  - append: {entity: order, entityKey: o-1, event: created, id: created}
+scenarios:
+"""
 REPEAT = 20
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SQLITE_DDL
 from races import (
+    SCHEDULE_HEADER,
     backend_for,
     explain,
     race_scenarios,
@@ -97,18 +98,10 @@ def test_not_applicable_scenarios_are_skips_with_the_reason(
 
 # --- schedules written for the tests --------------------------------------------------
 
-HEADER = """\
-definitions:
-  order: [created, shipped]
-history:
-  - append: {entity: order, entityKey: o-1, event: created, id: created}
-scenarios:
-"""
-
 
 def scenario_file(tmp_path: Path, body: str):
     path = tmp_path / "schedule.yaml"
-    path.write_text(HEADER + textwrap.indent(textwrap.dedent(body), "  "))
+    path.write_text(SCHEDULE_HEADER + textwrap.indent(textwrap.dedent(body), "  "))
     return load_file(path, display="schedule.yaml").scenarios[0]
 
 

@@ -7,22 +7,21 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from races import SCHEDULE_HEADER
 
 from conformance.errors import ScenarioError
 from conformance.loader import load_file
 from conformance.scenario import DEFAULT_SESSION, AppendStep, RaceStep, TransactionStep
 
-HEADER = """\
-definitions:
-  order: [created, shipped]
-history:
-  - append: {entity: order, entityKey: o-1, event: created, id: created}
-scenarios:
+HEADER = (
+    SCHEDULE_HEADER
+    + """\
   - name: schedule
     rules: [races.same_previous]
     sessions: [alice, bob]
     steps:
 """
+)
 
 SHIP = "append: {entity: order, entityKey: o-1, event: shipped, previous: created}"
 
