@@ -30,18 +30,9 @@ SCENARIOS = race_scenarios()
 MUST_RACES = ("races.same_previous", "races.first_event", "races.stale_replay")
 
 
-def sqlite_without(sqlite_ddl: Path, tmp_path: Path) -> Path:
-    """The shipped SQLite DDL with neither unique previousId nor the first-event index."""
-    text = sqlite_ddl.read_text()
-    broken = text.replace("previousId TEXT COLLATE NOCASE UNIQUE", "previousId TEXT COLLATE NOCASE")
-    broken = broken.replace(
-        "CREATE UNIQUE INDEX IF NOT EXISTS events_first_event_idx",
-        "CREATE INDEX IF NOT EXISTS events_first_event_idx",
-    )
-    assert broken.count("UNIQUE") == text.count("UNIQUE") - 2
-    path = tmp_path / "no-chain-uniqueness.ddl"
-    path.write_text(broken)
-    return path
+BROKEN_SQLITE = Path(__file__).resolve().parent / "broken" / "sqlite"
+# SQLite runs one writer at a time, so it breaks a race rule only with the rule it builds on.
+CHAIN_BREAKS = [BROKEN_SQLITE / "chain.linear.ddl", BROKEN_SQLITE / "chain.first_event.ddl"]
 
 
 APPLICABLE_ON_SQLITE = [s for s in SCENARIOS if not SqliteBackend.not_applicable(s.requirements)]
@@ -64,14 +55,17 @@ def test_each_race_scenario_passes_every_run_on_sqlite(
 @pytest.mark.parametrize(
     "scenario", [s for s in SCENARIOS if set(s.rules) & set(MUST_RACES)], ids=lambda s: s.name
 )
-def test_sqlite_without_chain_uniqueness_fails_every_run(
-    sqlite_ddl: Path, tmp_path: Path, scenario
-) -> None:
-    with backend_for(SqliteBackend, None, sqlite_without(sqlite_ddl, tmp_path)) as backend:
-        results = verdicts(backend, scenario)
-    assert not any(r.passed for r in results), "a run passed"
-    for result in results:
-        assert set(result.violated_rules) & set(MUST_RACES), failure_text(result)
+def test_a_chain_break_fails_the_race_every_run(scenario) -> None:
+    """Each broken DDL gives one verdict on all runs, and one of them fails every run."""
+    caught = []
+    for ddl in CHAIN_BREAKS:
+        with backend_for(SqliteBackend, None, ddl) as backend:
+            results = verdicts(backend, scenario)
+        assert len({r.passed for r in results}) == 1, f"{ddl.name}: verdict changed between runs"
+        if not results[0].passed:
+            assert all(set(r.violated_rules) & set(MUST_RACES) for r in results), explain(results)
+            caught.append(ddl.name)
+    assert caught, f"{scenario.name}: no chain break is caught"
 
 
 def test_only_the_never_wait_rule_is_not_applicable_on_sqlite() -> None:
@@ -206,7 +200,7 @@ def test_nowait_fails_a_step_that_waits(tmp_path: Path) -> None:
 def test_the_report_shows_the_waiting_step_and_its_later_outcome(
     pytester: pytest.Pytester, sqlite_ddl: Path, tmp_path: Path
 ) -> None:
-    ddl = sqlite_without(sqlite_ddl, tmp_path)
+    ddl = BROKEN_SQLITE / "chain.linear.ddl"
     result = pytester.runpytest(
         f"--ddl={ddl}", "-k", "appending and step", "-p", "no:cacheprovider"
     )
