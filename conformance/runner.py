@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance import statements as sql
@@ -31,6 +31,7 @@ from conformance.scenario import (
     Step,
     Symbol,
     Target,
+    TruncateStep,
     UpdateStep,
     new_uuid,
 )
@@ -105,23 +106,39 @@ class ScenarioRun:
         self.store = store
         self.backend = backend
         self.session: Session = store.session()
-        self.event_ids: dict[str, str] = {}
-        self.command_ids: dict[str, str] = {}
+        self.event_ids: dict[str, str | None] = {}
+        self.command_ids: dict[str, str | None] = {}
         self.recorded: dict[str, Recorded] = {}
         self.insertion_order: list[Any] = []
 
     # --- helpers ------------------------------------------------------------
 
-    def resolve(self, value: IdValue, names: dict[str, str]) -> str | None:
+    def resolve(self, value: IdValue, names: dict[str, str | None]) -> str | None:
         if isinstance(value, Symbol):
             return names.setdefault(value.name, new_uuid())
         if isinstance(value, Literal):
             return value.value
         return new_uuid()
 
-    def attempt(self, statement: str, params: Sequence[Any]) -> Attempt:
+    @staticmethod
+    def bind(name: str | None, value: str | None, names: dict[str, str | None]) -> str | None:
+        """`id: x` with a literal `eventId:` makes x stand for that literal from here on."""
+        if name is not None:
+            names[name] = value
+        return value
+
+    def attempt(
+        self, statement: str, params: Sequence[Any], session: Session | None = None
+    ) -> Attempt:
+        target = session or self.session
+        return self.guarded(lambda: target.execute(statement, params), statement, params)
+
+    def guarded(
+        self, work: Callable[[], list[Row]], statement: str, params: Sequence[Any] = ()
+    ) -> Attempt:
+        """Run `work`; a database error becomes the outcome the backend classifies it as."""
         try:
-            rows = self.session.execute(statement, params)
+            rows = work()
         except Exception as exc:
             outcome = self.backend.classify(exc)
             if outcome is None:
@@ -217,15 +234,21 @@ class ScenarioRun:
         wanted.definitions[pair] = 1
         return self.judge_write(step, summary, step.expect, attempt, before, after, wanted)
 
+    def append_statement(self, a: Append) -> tuple[str, list[Any], str | None]:
+        """(statement, parameters, eventId) of an append, with its symbols resolved."""
+        event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
+        command_id = self.bind(
+            a.command_name, self.resolve(a.command_id, self.command_ids), self.command_ids
+        )
+        params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
+        if a.previous_id is None:
+            return sql.APPEND_FIRST, params, event_id
+        params.append(self.resolve(a.previous_id, self.event_ids))
+        return sql.APPEND_SUBSEQUENT, params, event_id
+
     def append(self, step: AppendStep) -> StepReport:
         a = step.append
-        event_id = self.resolve(a.event_id, self.event_ids)
-        command_id = self.resolve(a.command_id, self.command_ids)
-        params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
-        statement = sql.APPEND_FIRST
-        if a.previous_id is not None:
-            statement = sql.APPEND_SUBSEQUENT
-            params.append(self.resolve(a.previous_id, self.event_ids))
+        statement, params, event_id = self.append_statement(a)
         before = self.snapshot()
         attempt = self.attempt(statement, params)
         after = self.snapshot()
@@ -267,9 +290,11 @@ class ScenarioRun:
         )
 
     def replay(self, step: ReplayStep) -> StepReport:
+        return self.judge_replay(step, self.attempt(sql.REPLAY, (step.entity_key, step.entity)))
+
+    def judge_replay(self, step: ReplayStep, attempt: Attempt) -> StepReport:
         summary = f"replay {step.entity!r}/{step.entity_key!r}"
-        attempt = self.attempt(sql.REPLAY, (step.entity_key, step.entity))
-        expected_rows = [self.recorded[name] for name in step.expected_events]
+        expected_rows = [self.recorded.get(name) for name in step.expected_events]
         expected_text = "[" + ", ".join(step.expected_events) + "]"
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, expected_text, attempt, passed=False)
@@ -305,10 +330,12 @@ class ScenarioRun:
         return table[column], [], words
 
     def change_attempt(
-        self, step: Step, column: str | None, value: Any, target: Target
+        self, step: Step, column: str | None, value: Any, target: Target, truncate: bool = False
     ) -> StepReport:
         statement, where, words = self.target_sql(target, column)
         summary = f"update {words} set {column} = {short(value)}" if column else f"delete {words}"
+        if truncate:
+            statement, summary = sql.TRUNCATE[target.table], f"truncate {target.table}"
         params = ([value] if column else []) + where
         before = self.snapshot()
         if not _targets_something(target, where, before):
@@ -346,6 +373,9 @@ class ScenarioRun:
 
     def delete(self, step: DeleteStep) -> StepReport:
         return self.change_attempt(step, None, None, step.target)
+
+    def truncate(self, step: TruncateStep) -> StepReport:
+        return self.change_attempt(step, None, None, Target(table=step.table), truncate=True)
 
     def reapply(self, step: ReapplyStep) -> StepReport:
         summary = "apply the DDL again"
@@ -394,6 +424,18 @@ class ScenarioRun:
             detail="\n".join(problems),
         )
 
+    def run_steps(self, result: ScenarioResult) -> None:
+        """The scenario's own steps, one after the other, up to the first failure."""
+        for index, step in enumerate(self.scenario.steps):
+            report = self.run_step(step)
+            result.steps.append(report)
+            if not report.passed:
+                result.not_run = len(self.scenario.steps) - index - 1
+                return
+
+    def close(self) -> None:
+        self.session.close()
+
     def run_step(self, step: Step) -> StepReport:
         handlers: dict[type, Callable[[Any], StepReport]] = {
             DefineStep: self.define,
@@ -401,6 +443,7 @@ class ScenarioRun:
             ReplayStep: self.replay,
             UpdateStep: self.update,
             DeleteStep: self.delete,
+            TruncateStep: self.truncate,
             ReapplyStep: self.reapply,
             CheckStep: self.check,
         }
@@ -432,29 +475,31 @@ def setup_steps(scenario: Scenario) -> list[Step]:
 
 def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
     """Run the setup and every step; stop at the first step that fails."""
-    run = ScenarioRun(scenario, store, backend)
+    kind = ScenarioRun
+    if scenario.concurrent:
+        from conformance.concurrent import ConcurrentRun  # builds on this module
+
+        kind = ConcurrentRun
+    run = kind(scenario, store, backend)
     result = ScenarioResult(scenario)
     try:
-        for is_setup, steps in ((True, setup_steps(scenario)), (False, list(scenario.steps))):
-            for index, step in enumerate(steps):
-                report = run.run_step(step)
-                if is_setup:
-                    report = _as_setup(report)
-                result.steps.append(report)
-                if not report.passed:
-                    result.not_run = (
-                        len(steps) - index - 1 + (len(scenario.steps) if is_setup else 0)
-                    )
-                    return result
+        if run_setup(run, result):
+            run.run_steps(result)
     finally:
-        run.session.close()
+        run.close()
     return result
 
 
-def _as_setup(report: StepReport) -> StepReport:
-    from dataclasses import replace
-
-    return replace(report, setup=True)
+def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
+    """The file's definitions and history; False (and the rest counted as not run) on a failure."""
+    steps = setup_steps(run.scenario)
+    for index, step in enumerate(steps):
+        report = replace(run.run_step(step), setup=True)
+        result.steps.append(report)
+        if not report.passed:
+            result.not_run = len(steps) - index - 1 + len(run.scenario.steps)
+            return False
+    return True
 
 
 def _describe_append(a: Append) -> str:
