@@ -25,24 +25,34 @@ from conformance.model import (
 from conformance.runner import ScenarioRun, setup_steps
 from conformance.runner import _describe_append as describe_append
 from conformance.scenario import (
+    Append,
     AppendStep,
     DefineStep,
     DeleteStep,
     Location,
+    RaceStep,
     ReplayStep,
     Scenario,
     ScenarioFile,
     Step,
     Symbol,
     Target,
+    TransactionStep,
+    TruncateStep,
     UpdateStep,
 )
 
 
 def self_check(file: ScenarioFile) -> None:
-    """Raise ScenarioError at the first step of the file the model disagrees with."""
+    """Raise ScenarioError at the first step of the file the model disagrees with.
+
+    A scenario with transactions (begin, commit, rollback) is left to the schedule checks
+    of the loader: the model has no transactions yet. Steps on other sessions outside a
+    transaction, and races (each racer commits in list order), are judged in file order.
+    """
     for scenario in file.scenarios:
-        ModelRun(scenario).check_all()
+        if not any(isinstance(step, TransactionStep) for step in scenario.steps):
+            ModelRun(scenario).check_all()
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ class ModelRun:
             ReplayStep: self.replay,
             UpdateStep: self.update,
             DeleteStep: self.delete,
+            TruncateStep: self.truncate,
+            RaceStep: self.race,
         }
         handler = handlers.get(type(step))
         return handler(step) if handler else None  # reapply and check: the model has nothing to add
@@ -91,8 +103,31 @@ class ModelRun:
         """Model reasons with symbolic names in place of the UUIDs they stand for."""
         for names in (self.event_ids, self.command_ids):
             for name, value in names.items():
-                text = text.replace(value, name)
+                if value:
+                    text = text.replace(value, name)
         return text
+
+    def request(self, a: Append) -> AppendRequest:
+        """The append as the runner sends it (`id:` with a literal binds the name to it)."""
+        event_id = ScenarioRun.bind(
+            a.name, self.resolve(a.event_id, self.event_ids), self.event_ids
+        )
+        command_id = self.resolve(a.command_id, self.command_ids)
+        ScenarioRun.bind(a.command_name, command_id, self.command_ids)
+        previous = None if a.previous_id is None else self.resolve(a.previous_id, self.event_ids)
+        return AppendRequest(
+            a.entity, a.entity_key, a.event, a.data, event_id, command_id, previous
+        )
+
+    def store(self, a: Append, location: Location) -> Verdict:
+        """Judge one append; an accepted one is recorded under its name, as the runner does."""
+        verdict = self.model.append(self.request(a))
+        if verdict.accepted:
+            stored = self.model.state.events[-1]
+            self.appended_at[stored.sequence] = location
+            if a.name:
+                self.recorded[a.name] = stored
+        return verdict
 
     # --- steps --------------------------------------------------------------------
 
@@ -101,24 +136,22 @@ class ModelRun:
         return self.judge(step, f"define {step.entity!r}/{step.event!r}", step.expect, verdict)
 
     def append(self, step: AppendStep) -> Disagreement | None:
-        a = step.append
-        previous = None if a.previous_id is None else self.resolve(a.previous_id, self.event_ids)
-        request = AppendRequest(
-            a.entity,
-            a.entity_key,
-            a.event,
-            a.data,
-            self.resolve(a.event_id, self.event_ids),
-            self.resolve(a.command_id, self.command_ids),
-            previous,
+        verdict = self.store(step.append, step.location)
+        return self.judge(step, describe_append(step.append), step.expect, verdict)
+
+    def race(self, step: RaceStep) -> Disagreement | None:
+        """The racers commit in list order, each judged on the store its winners left."""
+        verdicts = [self.store(a, step.location) for a in step.appends]
+        winners = sum(verdict.accepted for verdict in verdicts)
+        wanted = 1 if step.expect == "one" else len(verdicts)
+        if winners == wanted:
+            return None
+        said = "; ".join(f"racer {i}: {self.readable(str(v))}" for i, v in enumerate(verdicts, 1))
+        return Disagreement(
+            f"race of {len(verdicts)} appends",
+            f"{step.expect} commits",
+            f"{winners} of {len(verdicts)} commit ({said})",
         )
-        verdict = self.model.append(request)
-        if verdict.accepted:
-            stored = self.model.state.events[-1]
-            self.appended_at[stored.sequence] = step.location
-            if a.name:
-                self.recorded[a.name] = stored
-        return self.judge(step, describe_append(a), step.expect, verdict)
 
     def replay(self, step: ReplayStep) -> Disagreement | None:
         stored = self.model.replay(step.entity, step.entity_key)
@@ -154,6 +187,10 @@ class ModelRun:
     def delete(self, step: DeleteStep) -> Disagreement | None:
         rows, words = self.rows(step.target)
         return self.judge(step, f"delete {words}", "unchanged", self.model.delete(rows))
+
+    def truncate(self, step: TruncateStep) -> Disagreement | None:
+        rows, _ = self.rows(Target(table=step.table))
+        return self.judge(step, f"truncate {step.table}", "unchanged", self.model.delete(rows))
 
     def rows(self, target: Target) -> tuple[Rows, str]:
         if target.event is not None:
