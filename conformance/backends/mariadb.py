@@ -15,12 +15,14 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pymysql
+from pymysql.constants import CLIENT
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.backends.mariadb_script import split_statements
@@ -44,7 +46,7 @@ REJECTIONS = {
     1213: "deadlock (a concurrent writer won)",
     1205: "lock wait timeout (a concurrent writer holds the row)",
 }
-ACCESS_DENIED = 1045
+ACCESS_DENIED = (1045, 1698)  # wrong password; no password where one is needed
 DATABASE_ACCESS_DENIED = 1044
 UNKNOWN_DATABASE = 1049
 CLIENT_ERRORS = range(2000, 3000)  # raised by the driver: no server, lost connection
@@ -72,6 +74,9 @@ class ServerSettings:
     database: str | None
     unix_socket: str | None = None
     connect_timeout: float = CONNECT_TIMEOUT
+    # TLS as the driver's default "preferred" mode, settled once by `with_tls_of`: the
+    # driver would build a new SSL context for every connection, ~20 ms each time.
+    tls: ssl.SSLContext | bool | None = None  # None: not known yet; False: server has none
 
     @classmethod
     def from_dsn(cls, dsn: str) -> ServerSettings:
@@ -118,9 +123,23 @@ class ServerSettings:
     def where(self) -> str:
         return self.unix_socket or f"{self.host}:{self.port}"
 
+    def with_tls_of(self, connection: pymysql.Connection) -> ServerSettings:
+        """These settings with TLS settled as the driver settled it for `connection`."""
+        if not connection.server_capabilities & CLIENT.SSL:
+            return replace(self, tls=False)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return replace(self, tls=context)
+
     def connect(
         self, database: str | None, read_timeout: float | None = None
     ) -> pymysql.Connection:
+        tls: dict[str, Any] = {}
+        if self.tls is False:
+            tls["ssl_disabled"] = True
+        elif isinstance(self.tls, ssl.SSLContext):
+            tls["ssl"] = self.tls
         return pymysql.connect(
             host=self.host,
             port=self.port,
@@ -132,6 +151,7 @@ class ServerSettings:
             autocommit=True,
             connect_timeout=self.connect_timeout,
             read_timeout=read_timeout,
+            **tls,
         )
 
 
@@ -235,6 +255,7 @@ class MariadbBackend(Backend):
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
         self.admin = self._connect_or_explain(read_timeout=self.settings.connect_timeout)
         self.version = product_version(self.admin.get_server_info())
+        self.settings = self.settings.with_tls_of(self.admin)
         self.admin.close()
         self.admin = self._connect_or_explain(read_timeout=None)
         self.spare = self._new_store()
@@ -256,7 +277,7 @@ class MariadbBackend(Backend):
 
     def _connect_failure(self, exc: pymysql.err.MySQLError) -> str:
         settings, code, text = self.settings, error_code(exc), self.describe(exc)
-        if code == ACCESS_DENIED:
+        if code in ACCESS_DENIED:
             return (
                 f"{settings.where} refused user {settings.user!r}: wrong user or password ({text})"
             )
@@ -305,7 +326,7 @@ class MariadbBackend(Backend):
 
     def _create_failure(self, exc: pymysql.err.MySQLError) -> str:
         user, where, text = self.settings.user, self.settings.where, self.describe(exc)
-        if error_code(exc) in (DATABASE_ACCESS_DENIED, ACCESS_DENIED):
+        if error_code(exc) in (DATABASE_ACCESS_DENIED, *ACCESS_DENIED):
             return (
                 f"user {user!r} may not create databases on {where} "
                 f"(the kit needs the CREATE and DROP privileges): {text}"
