@@ -15,7 +15,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from conformance.backends.mariadb import ServerSettings
+from conformance.backends.mariadb_server import ServerSettings
 from conformance.errors import KitError
 
 DSN_ENV = "CONFORMANCE_MARIADB_DSN"

@@ -18,14 +18,14 @@ import pytest
 from helpers import one_error_line
 
 from conformance.backends.base import Outcome
-from conformance.backends.mariadb import (
+from conformance.backends.mariadb import MariadbBackend
+from conformance.backends.mariadb_script import split_statements
+from conformance.backends.mariadb_server import (
     CONNECT_TIMEOUT,
-    MariadbBackend,
     ServerSettings,
     product_version,
     redact,
 )
-from conformance.backends.mariadb_script import split_statements
 from conformance.ddl import DdlScript
 from conformance.errors import KitError
 
