@@ -348,7 +348,7 @@ def test_a_run_leaves_other_databases_alone(
 SHIPPED_NO_UPDATE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_no_update
 BEFORE UPDATE ON events
 FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events cannot be updated';
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'events cannot be updated';
 """
 
 COMPOUND_NO_UPDATE_TRIGGER = """
