@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BROKEN
 from helpers import corpus, run_on
+from mariadb_paths import BROKEN
 
 from conformance.backends.mariadb import MariadbBackend
 from conformance.catalogue import load_catalogue

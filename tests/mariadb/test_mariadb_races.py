@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BROKEN, MARIADB_DDL
+from mariadb_paths import BROKEN, MARIADB_DDL
 from races import backend_for, explain, race_scenarios, verdicts
 
 from conformance.backends.mariadb import MariadbBackend, MariadbSession, MariadbStore
