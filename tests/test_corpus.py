@@ -20,6 +20,7 @@ from conformance.scenario import (
     RaceStep,
     Scenario,
     Step,
+    TruncateStep,
     UpdateStep,
 )
 
@@ -95,7 +96,7 @@ def side(step: Step) -> str:
     """`rejected` when the store must refuse (or ignore) the step, else `accepted`."""
     if isinstance(step, (AppendStep, DefineStep)):
         return "rejected" if step.expect == "rejected" else "accepted"
-    if isinstance(step, (UpdateStep, DeleteStep)):
+    if isinstance(step, (UpdateStep, DeleteStep, TruncateStep)):
         return "rejected"
     if isinstance(step, RaceStep):  # `one`: all but one racer must be refused
         return "rejected" if step.expect == "one" else "accepted"

@@ -29,6 +29,8 @@ from conformance.backends.mariadb_server import (
 from conformance.ddl import DdlScript
 from conformance.errors import KitError
 
+pytestmark = pytest.mark.mariadb
+
 # --- the DSN ------------------------------------------------------------------------
 
 

@@ -25,6 +25,8 @@ from conformance.catalogue import load_catalogue
 from conformance.ddl import DdlScript
 from conformance.report import failure_text
 
+pytestmark = pytest.mark.mariadb
+
 BROKEN_DDLS = sorted(BROKEN.glob("*.ddl"))
 
 

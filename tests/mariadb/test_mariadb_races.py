@@ -19,6 +19,8 @@ from races import backend_for, explain, race_scenarios, verdicts
 
 from conformance.backends.mariadb import MariadbBackend, MariadbSession, MariadbStore
 
+pytestmark = pytest.mark.mariadb
+
 SCENARIOS = race_scenarios()
 MUST_RACES = ("races.same_previous", "races.first_event", "races.stale_replay")
 MUST_RACE_SCENARIOS = [s for s in SCENARIOS if set(s.rules) & set(MUST_RACES)]
