@@ -134,8 +134,12 @@ class MariadbBackend(Backend):
         or a user who may not create databases, stops the run before any scenario."""
         if not self.statements:
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
-        self.server.reach()
-        self.databases.create_now()
+        try:
+            self.server.reach()
+            self.databases.create_now()
+        except KitError:
+            self.close()  # the run stops here: nothing of this backend may stay open
+            raise
 
     def create_store(self) -> MariadbStore:
         return MariadbStore(self, self.databases.take())

@@ -290,6 +290,8 @@ class Databases:
         try:
             self.admin_execute(f"CREATE DATABASE `{name}` {STORE_DEFAULTS}")
         except pymysql.err.MySQLError as exc:
+            with self.lock:
+                self.recorded.discard(name)  # not created here: never to be dropped
             raise self.server.create_failure(exc) from None
         try:
             self.fill(name)

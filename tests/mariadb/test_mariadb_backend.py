@@ -379,3 +379,16 @@ def test_a_ddl_with_delimiter_blocks_applies_and_keeps_its_rules(
     )
     result = run_kit(pytester, ddl, mariadb_dsn, "-q", "-m", "immutability.events")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+def test_a_name_taken_by_someone_else_is_never_dropped(
+    mariadb_ddl: Path, mariadb_dsn: str, admin: pymysql.Connection, bystander: str
+) -> None:
+    backend = MariadbBackend(mariadb_dsn, DdlScript.read(mariadb_ddl))
+    backend.databases.prefix = bystander.rsplit("_", 1)[0]  # its next name is the bystander's
+    with pytest.raises(KitError, match=r"cannot create a database .* 1007"):
+        backend.prepare()
+    backend.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM `{bystander}`.events")
+        assert cursor.fetchall() == ((0,),)
