@@ -392,3 +392,32 @@ def test_a_name_taken_by_someone_else_is_never_dropped(
     with admin.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM `{bystander}`.events")
         assert cursor.fetchall() == ((0,),)
+
+
+TERMINATING_CONFTEST = """
+import os, signal
+from pathlib import Path
+
+import conformance.plugin
+
+def terminated(*args, **kwargs):
+    Path("pid").write_text(str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGTERM)
+    raise AssertionError("SIGTERM did not stop the run")
+
+conformance.plugin.run_scenario = terminated
+"""
+
+
+def test_a_terminated_run_drops_every_database_it_made(
+    pytester: pytest.Pytester, mariadb_ddl: Path, mariadb_dsn: str, admin: pymysql.Connection
+) -> None:
+    pytester.makeconftest(TERMINATING_CONFTEST)
+    result = pytester.runpytest_subprocess(
+        f"--ddl={mariadb_ddl}", f"--dsn={mariadb_dsn}", "-p", "no:cacheprovider", timeout=120
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    pid = (pytester.path / "pid").read_text()
+    with admin.cursor() as cursor:
+        cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{pid}\\_%",))
+        assert cursor.fetchall() == ()
