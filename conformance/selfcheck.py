@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.catalogue import load_catalogue
 from conformance.errors import ScenarioError
 from conformance.model import (
     AppendRequest,
@@ -25,16 +26,19 @@ from conformance.model import (
 from conformance.runner import ScenarioRun, setup_steps
 from conformance.runner import _describe_append as describe_append
 from conformance.scenario import (
+    Append,
     AppendStep,
     DefineStep,
     DeleteStep,
     Location,
+    RaceStep,
     ReplayStep,
     Scenario,
     ScenarioFile,
     Step,
     Symbol,
     Target,
+    TransactionStep,
     UpdateStep,
 )
 
@@ -62,6 +66,10 @@ class ModelRun:
     command_ids: dict[str, str] = field(default_factory=dict)
     recorded: dict[str, Event] = field(default_factory=dict)  # symbolic name -> stored event
     appended_at: dict[int, Location] = field(default_factory=dict)  # sequence -> step location
+    # Transactions, played serially in the file's order: every accepted append with the
+    # session that made it, and the appends of each session's open transaction.
+    accepted: list[tuple[str, AppendRequest]] = field(default_factory=list)
+    open_transactions: dict[str, list[AppendRequest]] = field(default_factory=dict)
 
     def check_all(self) -> None:
         for step in [*setup_steps(self.scenario), *self.scenario.steps]:
@@ -79,6 +87,8 @@ class ModelRun:
             ReplayStep: self.replay,
             UpdateStep: self.update,
             DeleteStep: self.delete,
+            TransactionStep: self.transaction,
+            RaceStep: self.race,
         }
         handler = handlers.get(type(step))
         return handler(step) if handler else None  # reapply and check: the model has nothing to add
@@ -102,8 +112,26 @@ class ModelRun:
 
     def append(self, step: AppendStep) -> Disagreement | None:
         a = step.append
+        request = self.request(a)
+        verdict = self.play_append(a, request, step.session, step.location)
+        return self.judge(step, describe_append(a), step.expect, verdict)
+
+    def play_append(
+        self, a: Append, request: AppendRequest, session: str, location: Location
+    ) -> Verdict:
+        verdict = self.model.append(request)
+        if verdict.accepted:
+            stored = self.model.state.events[-1]
+            self.appended_at[stored.sequence] = location
+            self.accepted.append((session, request))
+            self.open_transactions.get(session, []).append(request)
+            if a.name:
+                self.recorded[a.name] = stored
+        return verdict
+
+    def request(self, a: Append) -> AppendRequest:
         previous = None if a.previous_id is None else self.resolve(a.previous_id, self.event_ids)
-        request = AppendRequest(
+        return AppendRequest(
             a.entity,
             a.entity_key,
             a.event,
@@ -112,22 +140,69 @@ class ModelRun:
             self.resolve(a.command_id, self.command_ids),
             previous,
         )
-        verdict = self.model.append(request)
-        if verdict.accepted:
-            stored = self.model.state.events[-1]
-            self.appended_at[stored.sequence] = step.location
-            if a.name:
-                self.recorded[a.name] = stored
-        return self.judge(step, describe_append(a), step.expect, verdict)
+
+    def transaction(self, step: TransactionStep) -> Disagreement | None:
+        """begin opens a list of the session's appends; rollback takes them out of the model."""
+        if step.action == "begin":
+            self.open_transactions[step.session] = []
+            return None
+        undone = self.open_transactions.pop(step.session, [])
+        if step.action == "rollback" and undone:
+            self.replay_without(undone)
+        return None
+
+    def replay_without(self, undone: list[AppendRequest]) -> None:
+        """Rebuild the model from every accepted append but the rolled-back ones."""
+        definitions = set(self.model.state.definitions)
+        self.model = ReferenceModel()
+        self.model.state.definitions |= definitions
+        kept = [(s, r) for s, r in self.accepted if not any(r is u for u in undone)]
+        stored_by_request = {}
+        for _, request in kept:
+            self.model.append(request)
+            stored_by_request[id(request)] = self.model.state.events[-1]
+        self.accepted = kept
+        by_id = {e.event_id: e for e in self.model.state.events}
+        self.recorded = {
+            n: by_id[e.event_id] for n, e in self.recorded.items() if e.event_id in by_id
+        }
+        self.appended_at = {}
+
+    def race(self, step: RaceStep) -> Disagreement | None:
+        """Racers append in list order, each seeing the winners before it: `one` or `all` commit."""
+        verdicts = [
+            self.play_append(a, self.request(a), f"racer {i}", step.location)
+            for i, a in enumerate(step.appends)
+        ]
+        committed = sum(v.accepted for v in verdicts)
+        wanted = 1 if step.expect == "one" else len(step.appends)
+        if committed == wanted:
+            return None
+        return Disagreement(
+            f"race of {len(step.appends)} appends",
+            f"{step.expect} commits",
+            f"{committed} of them are accepted when run one after another",
+        )
 
     def replay(self, step: ReplayStep) -> Disagreement | None:
-        stored = self.model.replay(step.entity, step.entity_key)
+        unseen = {  # other sessions' uncommitted appends are invisible to this one
+            r.event_id
+            for session, requests in self.open_transactions.items()
+            if session != step.session
+            for r in requests
+        }
+        stored = [
+            e for e in self.model.replay(step.entity, step.entity_key) if e.event_id not in unseen
+        ]
         expected = [self.recorded.get(name) for name in step.expected_events]
         if expected == stored:
             return None
         names = {event.sequence: name for name, event in self.recorded.items()}
         model_says = [
-            names.get(e.sequence, f"an event with no id: at {self.appended_at[e.sequence]}")
+            names.get(
+                e.sequence,
+                f"an event with no id: at {self.appended_at.get(e.sequence, 'an earlier step')}",
+            )
             for e in stored
         ]
         file_says = "[" + ", ".join(step.expected_events) + "]"
@@ -187,6 +262,16 @@ class ModelRun:
             )
         named = step.rules or self.scenario.rules
         (rule,) = verdict.rules
-        if rule not in named:
+        if rule not in _with_foundations(named):
             return Disagreement(summary, f"{expect} under [{', '.join(named)}]", model_says)
         return None
+
+
+def _with_foundations(rule_ids: tuple[str, ...]) -> set[str]:
+    """The named rules and the single-writer rules a named race rule builds on: a race
+    step rejected for chain.linear is attributed to races.same_previous."""
+    catalogue = load_catalogue()
+    found = set(rule_ids)
+    for rule_id in rule_ids:
+        found.update(catalogue[rule_id].builds_on)
+    return found

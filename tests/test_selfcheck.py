@@ -210,3 +210,54 @@ def test_the_plugin_refuses_a_wrong_user_file_with_one_line(
         "(event o1_created already has a next event)"
     ]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+SESSIONS_BODY = """\
+rules: [races.no_trace]
+sessions: [alice, bob]
+steps:
+  - {session: alice, begin: true}
+  - session: alice
+    append: {entity: order, entityKey: o-1, event: shipped, id: shipped, previous: o1_paid}
+    expect: accepted
+  - session: bob
+    replay: {entity: order, entityKey: o-1}
+    expect: {events: BOB_SEES}
+  - {session: alice, rollback: true}
+  - replay: {entity: order, entityKey: o-1}
+    expect: {events: AFTER}
+"""
+
+
+def test_transactions_are_played_with_visibility_and_rollback(tmp_path: Path) -> None:
+    body = SESSIONS_BODY.replace("BOB_SEES", "[o1_created, o1_paid]")
+    check(tmp_path, body.replace("AFTER", "[o1_created, o1_paid]"))
+
+
+@pytest.mark.parametrize(
+    ("bob_sees", "after"),
+    [
+        ("[o1_created, o1_paid, shipped]", "[o1_created, o1_paid]"),  # another's uncommitted append
+        ("[o1_created, o1_paid]", "[o1_created, o1_paid, shipped]"),  # a rolled-back append
+    ],
+)
+def test_a_wrong_expectation_about_transactions_is_caught(
+    tmp_path: Path, bob_sees: str, after: str
+) -> None:
+    body = SESSIONS_BODY.replace("BOB_SEES", bob_sees).replace("AFTER", after)
+    with pytest.raises(ScenarioError, match="the model says"):
+        check(tmp_path, body)
+
+
+def test_a_race_expecting_all_to_commit_on_one_stream_is_caught(tmp_path: Path) -> None:
+    body = """\
+    rules: [races.same_previous]
+    steps:
+      - race:
+          - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+          - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+        expect: all
+    """
+    with pytest.raises(ScenarioError, match="all commits, the model says 1 of them"):
+        check(tmp_path, body)
+    check(tmp_path, body.replace("expect: all", "expect: one"))
