@@ -26,6 +26,7 @@ from conformance.report import failure_text
 from conformance.resources import bundled_scenarios
 from conformance.runner import run_scenario
 from conformance.scenario import Scenario, ScenarioFile
+from conformance.selfcheck import self_check
 
 DSN_ENV = "CONFORMANCE_DSN"
 
@@ -134,6 +135,7 @@ def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
     files = {}
     for path in scenario_paths(roots):
         files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
+        self_check(files[path.resolve()])
     backend = backend_class(dsn)(dsn, ddl)
     backend.prepare()
     return Kit(ddl, backend, catalogue, roots, files)
@@ -169,6 +171,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
             return None
         try:
             kit.files[resolved] = load_file(file_path, kit.catalogue)
+            self_check(kit.files[resolved])
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
     return ScenarioFileCollector.from_parent(parent, path=file_path)
