@@ -9,6 +9,8 @@ its rule ids; each item gets a fresh store from the backend and drops it after.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,10 +102,26 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[KIT_KEY] = kit
     config.add_cleanup(kit.backend.close)
+    _interrupt_on_sigterm(config)
     for rule in kit.catalogue.rules:
         config.addinivalue_line("markers", f"{rule.id}: {rule.level.value} {rule.statement}")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(root) for root in kit.roots]
+
+
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (a cancelled CI job, `timeout`, `kill`) ends the run as Ctrl-C does, so the
+    backend still drops every store it made; by default Python would stop on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
 def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.catalogue import load_catalogue
 from conformance.errors import ScenarioError
 from conformance.model import (
     AppendRequest,
@@ -44,15 +45,9 @@ from conformance.scenario import (
 
 
 def self_check(file: ScenarioFile) -> None:
-    """Raise ScenarioError at the first step of the file the model disagrees with.
-
-    A scenario with transactions (begin, commit, rollback) is left to the schedule checks
-    of the loader: the model has no transactions yet. Steps on other sessions outside a
-    transaction, and races (each racer commits in list order), are judged in file order.
-    """
+    """Raise ScenarioError at the first step of the file the model disagrees with."""
     for scenario in file.scenarios:
-        if not any(isinstance(step, TransactionStep) for step in scenario.steps):
-            ModelRun(scenario).check_all()
+        ModelRun(scenario).check_all()
 
 
 @dataclass(frozen=True)
@@ -72,6 +67,10 @@ class ModelRun:
     command_ids: dict[str, str] = field(default_factory=dict)
     recorded: dict[str, Event] = field(default_factory=dict)  # symbolic name -> stored event
     appended_at: dict[int, Location] = field(default_factory=dict)  # sequence -> step location
+    # Transactions, played serially in the file's order: every accepted append with the
+    # session that made it, and the appends of each session's open transaction.
+    accepted: list[tuple[str, AppendRequest]] = field(default_factory=list)
+    open_transactions: dict[str, list[AppendRequest]] = field(default_factory=dict)
 
     def check_all(self) -> None:
         for step in [*setup_steps(self.scenario), *self.scenario.steps]:
@@ -90,6 +89,7 @@ class ModelRun:
             UpdateStep: self.update,
             DeleteStep: self.delete,
             TruncateStep: self.truncate,
+            TransactionStep: self.transaction,
             RaceStep: self.race,
         }
         handler = handlers.get(type(step))
@@ -107,6 +107,31 @@ class ModelRun:
                     text = text.replace(value, name)
         return text
 
+    # --- steps --------------------------------------------------------------------
+
+    def define(self, step: DefineStep) -> Disagreement | None:
+        verdict = self.model.define(step.entity, step.event)
+        return self.judge(step, f"define {step.entity!r}/{step.event!r}", step.expect, verdict)
+
+    def append(self, step: AppendStep) -> Disagreement | None:
+        a = step.append
+        request = self.request(a)
+        verdict = self.play_append(a, request, step.session, step.location)
+        return self.judge(step, describe_append(a), step.expect, verdict)
+
+    def play_append(
+        self, a: Append, request: AppendRequest, session: str, location: Location
+    ) -> Verdict:
+        verdict = self.model.append(request)
+        if verdict.accepted:
+            stored = self.model.state.events[-1]
+            self.appended_at[stored.sequence] = location
+            self.accepted.append((session, request))
+            self.open_transactions.get(session, []).append(request)
+            if a.name:
+                self.recorded[a.name] = stored
+        return verdict
+
     def request(self, a: Append) -> AppendRequest:
         """The append as the runner sends it (`id:` with a literal binds the name to it)."""
         event_id = ScenarioRun.bind(
@@ -119,48 +144,69 @@ class ModelRun:
             a.entity, a.entity_key, a.event, a.data, event_id, command_id, previous
         )
 
-    def store(self, a: Append, location: Location) -> Verdict:
-        """Judge one append; an accepted one is recorded under its name, as the runner does."""
-        verdict = self.model.append(self.request(a))
-        if verdict.accepted:
-            stored = self.model.state.events[-1]
-            self.appended_at[stored.sequence] = location
-            if a.name:
-                self.recorded[a.name] = stored
-        return verdict
+    def transaction(self, step: TransactionStep) -> Disagreement | None:
+        """begin opens a list of the session's appends; rollback takes them out of the model."""
+        if step.action == "begin":
+            self.open_transactions[step.session] = []
+            return None
+        undone = self.open_transactions.pop(step.session, [])
+        if step.action == "rollback" and undone:
+            self.replay_without(undone)
+        return None
 
-    # --- steps --------------------------------------------------------------------
-
-    def define(self, step: DefineStep) -> Disagreement | None:
-        verdict = self.model.define(step.entity, step.event)
-        return self.judge(step, f"define {step.entity!r}/{step.event!r}", step.expect, verdict)
-
-    def append(self, step: AppendStep) -> Disagreement | None:
-        verdict = self.store(step.append, step.location)
-        return self.judge(step, describe_append(step.append), step.expect, verdict)
+    def replay_without(self, undone: list[AppendRequest]) -> None:
+        """Rebuild the model from every accepted append but the rolled-back ones."""
+        definitions = set(self.model.state.definitions)
+        self.model = ReferenceModel()
+        self.model.state.definitions |= definitions
+        kept = [(s, r) for s, r in self.accepted if not any(r is u for u in undone)]
+        stored_by_request = {}
+        for _, request in kept:
+            self.model.append(request)
+            stored_by_request[id(request)] = self.model.state.events[-1]
+        self.accepted = kept
+        by_id = {e.event_id: e for e in self.model.state.events}
+        self.recorded = {
+            n: by_id[e.event_id] for n, e in self.recorded.items() if e.event_id in by_id
+        }
+        self.appended_at = {}
 
     def race(self, step: RaceStep) -> Disagreement | None:
-        """The racers commit in list order, each judged on the store its winners left."""
-        verdicts = [self.store(a, step.location) for a in step.appends]
-        winners = sum(verdict.accepted for verdict in verdicts)
-        wanted = 1 if step.expect == "one" else len(verdicts)
-        if winners == wanted:
+        """Racers append in list order, each seeing the winners before it: `one` or `all` commit."""
+        verdicts = [
+            self.play_append(a, self.request(a), f"racer {i}", step.location)
+            for i, a in enumerate(step.appends)
+        ]
+        committed = sum(v.accepted for v in verdicts)
+        wanted = 1 if step.expect == "one" else len(step.appends)
+        if committed == wanted:
             return None
         said = "; ".join(f"racer {i}: {self.readable(str(v))}" for i, v in enumerate(verdicts, 1))
         return Disagreement(
-            f"race of {len(verdicts)} appends",
+            f"race of {len(step.appends)} appends",
             f"{step.expect} commits",
-            f"{winners} of {len(verdicts)} commit ({said})",
+            f"{committed} of them are accepted when run one after another ({said})",
         )
 
     def replay(self, step: ReplayStep) -> Disagreement | None:
-        stored = self.model.replay(step.entity, step.entity_key)
+        unseen = {  # other sessions' uncommitted appends are invisible to this one
+            r.event_id
+            for session, requests in self.open_transactions.items()
+            if session != step.session
+            for r in requests
+        }
+        stored = [
+            e for e in self.model.replay(step.entity, step.entity_key) if e.event_id not in unseen
+        ]
         expected = [self.recorded.get(name) for name in step.expected_events]
         if expected == stored:
             return None
         names = {event.sequence: name for name, event in self.recorded.items()}
         model_says = [
-            names.get(e.sequence, f"an event with no id: at {self.appended_at[e.sequence]}")
+            names.get(
+                e.sequence,
+                f"an event with no id: at {self.appended_at.get(e.sequence, 'an earlier step')}",
+            )
             for e in stored
         ]
         file_says = "[" + ", ".join(step.expected_events) + "]"
@@ -224,6 +270,16 @@ class ModelRun:
             )
         named = step.rules or self.scenario.rules
         (rule,) = verdict.rules
-        if rule not in named:
+        if rule not in _with_foundations(named):
             return Disagreement(summary, f"{expect} under [{', '.join(named)}]", model_says)
         return None
+
+
+def _with_foundations(rule_ids: tuple[str, ...]) -> set[str]:
+    """The named rules and the single-writer rules a named race rule builds on: a race
+    step rejected for chain.linear is attributed to races.same_previous."""
+    catalogue = load_catalogue()
+    found = set(rule_ids)
+    for rule_id in rule_ids:
+        found.update(catalogue[rule_id].builds_on)
+    return found

@@ -169,7 +169,8 @@ WRONG = [
             expect: all
         """,
         "case.yaml:11: scenario 'the case', race of 2 appends: the file says all commits, "
-        "the model says 1 of 2 commit (racer 1: accepted; racer 2: rejected: chain.linear (*))",
+        "the model says 1 of them are accepted when run one after another "
+        "(racer 1: accepted; racer 2: rejected: chain.linear (*))",
         id="a race where both writers follow the same event, expected to commit both",
     ),
     pytest.param(
@@ -208,22 +209,6 @@ def test_a_truncate_of_an_empty_table_proves_nothing(tmp_path: Path) -> None:
     check(tmp_path, definitions.replace("truncate: events", "truncate: entity_events"), head=head)
 
 
-def test_a_scenario_with_transactions_is_left_to_the_schedule_checks(tmp_path: Path) -> None:
-    check(
-        tmp_path,
-        """\
-        rules: [races.same_previous]
-        sessions: [alice]
-        steps:
-          - {session: alice, begin: true}
-          - session: alice
-            append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
-            expect: accepted
-          - {session: alice, rollback: true}
-        """,
-    )
-
-
 def test_a_history_the_model_rejects_is_named_at_its_line(tmp_path: Path) -> None:
     head = HEAD.replace(
         "previous: o1_created}",
@@ -252,3 +237,54 @@ def test_the_plugin_refuses_a_wrong_user_file_with_one_line(
         "(event o1_created already has a next event)"
     ]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+SESSIONS_BODY = """\
+rules: [races.no_trace]
+sessions: [alice, bob]
+steps:
+  - {session: alice, begin: true}
+  - session: alice
+    append: {entity: order, entityKey: o-1, event: shipped, id: shipped, previous: o1_paid}
+    expect: accepted
+  - session: bob
+    replay: {entity: order, entityKey: o-1}
+    expect: {events: BOB_SEES}
+  - {session: alice, rollback: true}
+  - replay: {entity: order, entityKey: o-1}
+    expect: {events: AFTER}
+"""
+
+
+def test_transactions_are_played_with_visibility_and_rollback(tmp_path: Path) -> None:
+    body = SESSIONS_BODY.replace("BOB_SEES", "[o1_created, o1_paid]")
+    check(tmp_path, body.replace("AFTER", "[o1_created, o1_paid]"))
+
+
+@pytest.mark.parametrize(
+    ("bob_sees", "after"),
+    [
+        ("[o1_created, o1_paid, shipped]", "[o1_created, o1_paid]"),  # another's uncommitted append
+        ("[o1_created, o1_paid]", "[o1_created, o1_paid, shipped]"),  # a rolled-back append
+    ],
+)
+def test_a_wrong_expectation_about_transactions_is_caught(
+    tmp_path: Path, bob_sees: str, after: str
+) -> None:
+    body = SESSIONS_BODY.replace("BOB_SEES", bob_sees).replace("AFTER", after)
+    with pytest.raises(ScenarioError, match="the model says"):
+        check(tmp_path, body)
+
+
+def test_a_race_expecting_all_to_commit_on_one_stream_is_caught(tmp_path: Path) -> None:
+    body = """\
+    rules: [races.same_previous]
+    steps:
+      - race:
+          - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+          - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+        expect: all
+    """
+    with pytest.raises(ScenarioError, match="all commits, the model says 1 of them"):
+        check(tmp_path, body)
+    check(tmp_path, body.replace("expect: all", "expect: one"))
