@@ -33,7 +33,7 @@ SUMMARY = re.compile(
 def default_budget(ddl: Path, dsn: str | None, seed: int, cwd: Path) -> tuple[float, int, float]:
     """(wall seconds of the whole process, steps, steps per second of the search)."""
     args = [
-        f"--ddl={ddl}",
+        f"--ddl={ddl.resolve()}",
         "--conformance-fuzz",
         f"--conformance-fuzz-seed={seed}",
         "-k",
