@@ -89,6 +89,9 @@ def apply_ddl(path: Path, ddl: DdlScript) -> None:
         connection.close()
 
 
+_BACKENDS = itertools.count(1)
+
+
 class SqliteBackend(Backend):
     name = "sqlite"
     capabilities = frozenset({"single-writer"})
@@ -96,7 +99,9 @@ class SqliteBackend(Backend):
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
         self.folder, self.own_folder = self._folder(dsn)
-        self.template = self.folder / f"conformance-template-{os.getpid()}.sqlite"
+        # Unique per backend, so that two backends (two DDLs) can share one folder.
+        self.prefix = f"conformance-{os.getpid()}-{next(_BACKENDS)}"
+        self.template = self.folder / f"{self.prefix}-template.sqlite"
         self.counter = itertools.count(1)
 
     @staticmethod
@@ -123,7 +128,7 @@ class SqliteBackend(Backend):
             raise KitError(f"--ddl {where}: statement does not apply on SQLite: {exc}") from None
 
     def create_store(self) -> SqliteStore:
-        path = self.folder / f"conformance-{os.getpid()}-{next(self.counter)}.sqlite"
+        path = self.folder / f"{self.prefix}-{next(self.counter)}.sqlite"
         shutil.copyfile(self.template, path)
         return SqliteStore(path, self.ddl)
 
