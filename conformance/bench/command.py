@@ -190,7 +190,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
     dsn = options.dsn or os.environ.get(DSN_ENV) or None
     return Settings(
         ddl=DdlScript.read(Path(options.ddl)),
-        bare_ddl=DdlScript.read(Path(options.bare_ddl)) if options.bare_ddl else None,
+        bare_ddl=DdlScript.read(Path(options.bare_ddl), "--bare-ddl") if options.bare_ddl else None,
         dsn=dsn,
         rounds=options.rounds,
         duration=options.duration,
@@ -241,13 +241,13 @@ def store_setup(backend: Backend, settings: Settings) -> list[str]:
 
 
 @contextmanager
-def fresh_store(backend: Backend, settings: Settings) -> Iterator[tuple[Store, Session]]:
+def fresh_store(backend: Backend, setup: Sequence[str] = ()) -> Iterator[tuple[Store, Session]]:
     """A new store with the bench's definitions and an empty ledger; dropped on exit."""
     store = backend.create_store()
     try:
         session = store.session()
         try:
-            for statement in store_setup(backend, settings):
+            for statement in setup:
                 session.execute(statement)
             for pair in DEFINITIONS:
                 session.execute(sql.DEFINE, pair)
@@ -288,7 +288,7 @@ def timed_run(
 ) -> RunResult:
     """One run of `writers` writers in a fresh store; BARE is the distinct workload on
     the bare table."""
-    with fresh_store(backend, settings) as (store, session):
+    with fresh_store(backend, store_setup(backend, settings)) as (store, session):
         run_ledger = RunLedger()
         sessions: list[Session] = []
         try:
@@ -312,7 +312,7 @@ def timed_run(
             for each in sessions:
                 each.close()
             run_ledger.close()
-        audit(session, f"{workload} run with {writers} writers", report)
+        audit(session, f"{workload} run with {writers} writer{'s' * (writers > 1)}", report)
         return result
 
 
@@ -341,7 +341,7 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
         loaded: list[LoadedStore] = []
         bar = progress.bar("loading", sum(settings.events), "event")
         for size in settings.events:
-            _, session = stores.enter_context(fresh_store(backend, settings))
+            _, session = stores.enter_context(fresh_store(backend, store_setup(backend, settings)))
             store = LoadedStore(session, StreamIds())
             store.load(size, bar.update)
             report.add_memory(size)
@@ -368,8 +368,13 @@ def run(settings: Settings) -> Report:
         bare = open_backend(stack, settings, bare_ddl)
         report = Report.start(settings, store, bare_ddl, store_setup(store, settings))
         progress = Progress(settings.progress)
-        replay_runs(settings, store, report, progress)
-        append_runs(settings, store, bare, report, progress)
+        try:
+            replay_runs(settings, store, report, progress)
+            append_runs(settings, store, bare, report, progress)
+        except Exception as exc:
+            if store.classify(exc) is None:
+                raise
+            raise BenchFailure(f"the database failed the bench: {store.describe(exc)}") from exc
         report.finish()
         return report
 
