@@ -282,6 +282,7 @@ class _Builder:
             command_id=self.id_value(raw, "command", "commandId"),
             previous_id=previous,
             name=name,
+            command_name=raw.get("command"),
         )
 
     @staticmethod

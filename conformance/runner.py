@@ -105,19 +105,26 @@ class ScenarioRun:
         self.store = store
         self.backend = backend
         self.session: Session = store.session()
-        self.event_ids: dict[str, str] = {}
-        self.command_ids: dict[str, str] = {}
+        self.event_ids: dict[str, str | None] = {}
+        self.command_ids: dict[str, str | None] = {}
         self.recorded: dict[str, Recorded] = {}
         self.insertion_order: list[Any] = []
 
     # --- helpers ------------------------------------------------------------
 
-    def resolve(self, value: IdValue, names: dict[str, str]) -> str | None:
+    def resolve(self, value: IdValue, names: dict[str, str | None]) -> str | None:
         if isinstance(value, Symbol):
             return names.setdefault(value.name, new_uuid())
         if isinstance(value, Literal):
             return value.value
         return new_uuid()
+
+    @staticmethod
+    def bind(name: str | None, value: str | None, names: dict[str, str | None]) -> str | None:
+        """`id: x` with a literal `eventId:` makes x stand for that literal from here on."""
+        if name is not None:
+            names[name] = value
+        return value
 
     def attempt(self, statement: str, params: Sequence[Any]) -> Attempt:
         try:
@@ -219,8 +226,10 @@ class ScenarioRun:
 
     def append(self, step: AppendStep) -> StepReport:
         a = step.append
-        event_id = self.resolve(a.event_id, self.event_ids)
-        command_id = self.resolve(a.command_id, self.command_ids)
+        event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
+        command_id = self.bind(
+            a.command_name, self.resolve(a.command_id, self.command_ids), self.command_ids
+        )
         params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
         statement = sql.APPEND_FIRST
         if a.previous_id is not None:

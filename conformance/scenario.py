@@ -72,6 +72,7 @@ class Append:
     command_id: IdValue
     previous_id: IdValue | None  # None: the first-event statement, previousId omitted
     name: str | None = None  # the symbolic name the event can be referred to by
+    command_name: str | None = None  # the symbolic name of its commandId, if any
 
     @property
     def is_first(self) -> bool:

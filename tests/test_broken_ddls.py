@@ -1,0 +1,57 @@
+"""The kit can fail: each deliberately broken DDL is caught by its rule's scenarios only.
+
+Every file in tests/broken/sqlite/ is a copy of the shipped SQLite DDL with exactly one
+rule taken out. It is named for that rule (`chain.linear.ddl`; a second way of breaking
+the same rule adds `--variant`). Running the whole corpus against it must fail at least
+one scenario, and every failing scenario must blame that rule and no other: a scenario
+that fails for a rule it does not name would send a DDL porter to the wrong place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import corpus, run_on_sqlite
+
+from conformance.catalogue import load_catalogue
+from conformance.report import failure_text
+
+BROKEN = Path(__file__).resolve().parent / "broken" / "sqlite"
+NO_EVENTS_TABLE = BROKEN / "no-events-table.ddl"
+RULE_BREAKS = sorted(path for path in BROKEN.glob("*.ddl") if path != NO_EVENTS_TABLE)
+
+
+def broken_rule(path: Path) -> str:
+    """`chain.linear.ddl` and `chain.linear--variant.ddl` both break chain.linear."""
+    return path.stem.split("--")[0]
+
+
+def test_every_file_names_a_catalogued_rule() -> None:
+    unknown = [path.name for path in RULE_BREAKS if broken_rule(path) not in load_catalogue()]
+    assert not unknown
+
+
+def test_every_rule_has_a_broken_ddl() -> None:
+    broken = {broken_rule(path) for path in RULE_BREAKS}
+    assert set(load_catalogue().ids) - broken == set()
+
+
+@pytest.mark.parametrize("path", RULE_BREAKS, ids=lambda path: path.stem)
+def test_broken_ddl_is_caught_by_its_rule_only(path: Path) -> None:
+    rule = broken_rule(path)
+    assert f"Breaks exactly one rule: {rule}\n" in path.read_text(encoding="utf-8")
+    failures = [result for result in run_on_sqlite(path, corpus()) if not result.passed]
+
+    assert failures, f"{path.name}: no scenario fails, so the kit cannot see {rule} broken"
+    blamed_elsewhere = [r for r in failures if set(r.violated_rules) != {rule}]
+    assert not blamed_elsewhere, "\n\n".join(failure_text(r) for r in blamed_elsewhere)
+
+
+def test_a_ddl_without_an_events_table_fails_every_scenario_as_an_error() -> None:
+    results = run_on_sqlite(NO_EVENTS_TABLE, corpus())
+
+    passed = [r.scenario.name for r in results if r.passed]
+    assert not passed
+    not_errors = [r for r in results if r.failure is None or r.failure.actual != "error"]
+    assert not not_errors, "\n\n".join(failure_text(r) for r in not_errors)
