@@ -48,7 +48,7 @@ def test_bench_writes_every_figure_to_json(tmp_path: Path, sqlite_ddl: Path, cap
     assert code == 0
     assert results["format"] == "conformance-bench/1"
     assert results["engine"] == "sqlite"
-    assert results["settings"]["store_setup"] == ["PRAGMA journal_mode=WAL"]
+    assert results["settings"]["session_setup"] == ["PRAGMA journal_mode=WAL"]
     entries = {(e["workload"], e["writers"]): e for e in results["appends"]}
     assert set(entries) == {(w, n) for w in ("distinct", "bare", "hot") for n in (1, 2)}
     for (workload, _), entry in entries.items():

@@ -112,7 +112,8 @@ def test_sqlite_writer_process_killed_mid_append(
     sqlite_store_backend: Backend, when: str, journal_mode: str
 ) -> None:
     setup = [f"PRAGMA journal_mode={journal_mode}"]
-    with fresh_store(sqlite_store_backend, setup) as (store, session):
+    with fresh_store(sqlite_store_backend, setup) as (bench_store, session):
+        store = bench_store.store
         assert isinstance(store, SqliteStore)
         ids = (new_id(), new_id())
         kill_sqlite_writer_mid_append(store, when, ids)

@@ -98,7 +98,7 @@ class Report:
                 "hot_instances": settings.hot_instances,
                 "events": list(settings.events),
                 "replays_per_round": settings.replays,
-                "store_setup": setup,
+                "session_setup": setup,
             },
             "machine": {
                 "cpus": os.cpu_count(),
