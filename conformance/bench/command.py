@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -50,6 +51,7 @@ from conformance.resources import bundled_ddl_folder
 DSN_ENV = "CONFORMANCE_DSN"
 EXIT_VIOLATION = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -284,8 +286,8 @@ def fresh_store(
         store.store.close()
 
 
-def audit(session: Session, where: str, report: Report) -> None:
-    violations = check_store(session)
+def audit(session: Session, where: str, report: Report, bare: bool = False) -> None:
+    violations = check_store(session, index_events=bare)
     report.stores_checked += 1
     if violations:
         raise InvariantsBroken(where, violations)
@@ -337,7 +339,8 @@ def timed_run(
             for each in sessions:
                 each.close()
             run_ledger.close()
-        audit(session, f"{workload} run with {writers} writer{'s' * (writers > 1)}", report)
+        where = f"{workload} run with {writers} writer{'s' * (writers > 1)}"
+        audit(session, where, report, bare=workload == BARE)
         return result
 
 
@@ -412,11 +415,20 @@ def main(argv: Sequence[str] | None = None, prog: str = "conformance-bench") -> 
     return run_command(parser.parse_args(argv), parser)
 
 
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_command(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     started = time.monotonic()
+    # A terminated run unwinds like Ctrl-C, so every store it made is dropped.
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         settings = settings_from(options)
         report = run(settings)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; every store it made was dropped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KitError as exc:
         parser.exit(EXIT_USAGE, f"{parser.prog}: error: {exc}\n")
     except InvariantsBroken as exc:
@@ -427,6 +439,8 @@ def run_command(options: argparse.Namespace, parser: argparse.ArgumentParser) ->
     except BenchFailure as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return EXIT_VIOLATION
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     output = settings.output or Path(f"conformance-bench-{report.engine}.json")
     write_json(report, output)
     print(render_table(report))
