@@ -96,13 +96,9 @@ def test_user_scenarios_run_alone_with_no_bundled(
 
 
 def test_a_failure_report_names_file_line_expected_actual_and_sql(
-    pytester: pytest.Pytester, sqlite_ddl: Path
+    pytester: pytest.Pytester,
 ) -> None:
-    broken = sqlite_ddl.read_text().replace(
-        "previousId TEXT COLLATE NOCASE UNIQUE", "previousId TEXT"
-    )
-    assert broken != sqlite_ddl.read_text()
-    ddl = pytester.makefile(".ddl", broken=broken)
+    ddl = Path(__file__).parent / "broken" / "sqlite" / "chain.linear.ddl"
     pytester.makefile(".yaml", mine=USER_SCENARIO)
     result = pytester.runpytest(f"--ddl={ddl}", "--no-bundled", "--scenarios=mine.yaml")
     result.assert_outcomes(failed=1)

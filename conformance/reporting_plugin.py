@@ -1,0 +1,323 @@
+"""pytest hooks for the conformance report: levels, rule matrix, report files, JUnit, lint.
+
+Its own pytest11 entry point; it reads what conformance.plugin sets up (the Kit in
+`config.stash`, `item.scenario` and `item.result`) and stays idle without --ddl.
+
+Levels: a scenario whose failing step breaks only SHOULD rules becomes an expected
+failure, pytest's xfail (report outcome "skipped" with `wasxfail` naming the rules).
+pytest counts it as xfailed and exits 0, JUnit XML records it as skipped with type
+pytest.xfail, pytest-xdist carries it like any xfail. --conformance-strict leaves it a
+failure. A scenario skipped with a reason (a backend lacking a capability) is not
+applicable.
+
+Every outcome is condensed into a plain-data record attached to pytest's report, so
+that with pytest-xdist the process that prints the summary sees every worker's records.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conformance import __version__
+from conformance.catalogue import Catalogue
+from conformance.errors import KitError
+from conformance.lint import LintReport, dialect_for_dsn, lint_ddl
+from conformance.matrix import (
+    Matrix,
+    ScenarioRecord,
+    Status,
+    Verdict,
+    level_of,
+    record_error,
+    record_not_applicable,
+    record_of_result,
+)
+from conformance.plugin import KIT_KEY, Kit, ScenarioItem
+from conformance.report_files import Report, RunInfo, check_report_path, write_report
+
+RECORD_ATTRIBUTE = "conformance_record"
+COMMAND_LINE_OPTIONS = {
+    "--conformance-report": "conformance_report",
+    "--conformance-strict": "conformance_strict",
+    "--lint": "conformance_lint",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "event store DDL conformance")
+    group.addoption(
+        "--conformance-report",
+        dest="conformance_report",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="write the conformance report to PATH: .md (Markdown, e.g. a CI job summary) "
+        "or .json (conformance/schema/report.schema.json); repeatable (ini: conformance_report)",
+    )
+    group.addoption(
+        "--conformance-strict",
+        dest="conformance_strict",
+        action="store_true",
+        help="a broken SHOULD rule fails the run too (ini: conformance_strict)",
+    )
+    group.addoption(
+        "--lint",
+        dest="conformance_lint",
+        action="store_true",
+        help="lint the DDL with sqlfluff in the dialect of the DSN's engine; findings are "
+        "advice in the summary and never fail the run (ini: conformance_lint)",
+    )
+    parser.addini(
+        "conformance_report", "conformance report files (.md or .json)", type="paths", default=[]
+    )
+    parser.addini(
+        "conformance_strict", "a broken SHOULD rule fails the run", type="bool", default=False
+    )
+    parser.addini("conformance_lint", "lint the DDL with sqlfluff", type="bool", default=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """After conformance.plugin made the Kit: register the reporter that holds this run's state."""
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is None:
+        given = [flag for flag, dest in COMMAND_LINE_OPTIONS.items() if config.getoption(dest)]
+        if given:
+            raise pytest.UsageError(f"{', '.join(given)}: needs --ddl FILE (the DDL to check)")
+        return
+    try:
+        report_paths = _report_paths(config)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    reporter = ConformanceReporter(
+        kit, report_paths, _flag(config, "strict"), _flag(config, "lint")
+    )
+    config.pluginmanager.register(reporter, "conformance-reporter")
+
+
+def _flag(config: pytest.Config, name: str) -> bool:
+    return bool(config.getoption(f"conformance_{name}") or config.getini(f"conformance_{name}"))
+
+
+def _report_paths(config: pytest.Config) -> list[Path]:
+    """From the options (relative to the current folder), else the ini (relative to its file)."""
+    paths = [Path(p) for p in config.getoption("conformance_report")]
+    paths = paths or list(config.getini("conformance_report"))
+    for path in paths:
+        check_report_path(path)
+    return paths
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+class ConformanceReporter:
+    """The hooks of one run, with what they gather: records, timing, the report."""
+
+    def __init__(self, kit: Kit, report_paths: list[Path], strict: bool, lint: bool) -> None:
+        self.kit = kit
+        self.report_paths = report_paths
+        self.strict = strict
+        self.lint = lint
+        self.started = datetime.now(timezone.utc)
+        self.clock = time.perf_counter()
+        self.server_version = ""
+        self.records: dict[str, ScenarioRecord] = {}
+        self.collected: list[ScenarioItem] = []
+        self.report: Report | None = None
+        self.written: list[Path] = []
+        self.write_errors: list[str] = []
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.kit.catalogue
+
+    def pytest_sessionstart(self) -> None:
+        self.started = datetime.now(timezone.utc)
+        self.clock = time.perf_counter()
+        self.server_version = self.kit.backend.server_version()
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Rule ids and level as JUnit XML properties, one `rule` property per rule."""
+        if not isinstance(item, ScenarioItem):
+            return
+        rules = item.scenario.all_rules
+        item.user_properties += [("rule", rule_id) for rule_id in rules]
+        item.user_properties.append(("level", level_of(rules, self.catalogue).value))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = [item for item in session.items if isinstance(item, ScenarioItem)]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        report: pytest.TestReport = yield
+        if not isinstance(item, ScenarioItem):
+            return report
+        record = _record(item, call, report, self.catalogue)
+        if record is None:
+            return report
+        if record.status is Status.WARNING and report.failed and not self.strict:
+            report.outcome = "skipped"
+            report.wasxfail = (
+                f"SHOULD rule broken: {', '.join(record.violated)} (a warning, not a failure)"
+            )
+        setattr(report, RECORD_ATTRIBUTE, record.to_dict())
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, RECORD_ATTRIBUTE, None)
+        if data is None:
+            return
+        record = ScenarioRecord.from_dict(data)
+        earlier = self.records.get(record.nodeid)
+        if earlier is None or earlier.status is Status.PASSED:
+            self.records[record.nodeid] = record
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if _is_worker(session.config) or session.config.option.collectonly:
+            return
+        stopped = exitstatus == pytest.ExitCode.INTERRUPTED or bool(
+            session.shouldfail or session.shouldstop
+        )
+        matrix = Matrix.build(self.catalogue, self.records.values(), stopped_early=stopped)
+        lint = (
+            lint_ddl(self.kit.ddl.path, self.kit.ddl.text, dialect_for_dsn(self.kit.backend.dsn))
+            if self.lint
+            else None
+        )
+        self.report = Report(matrix, self.run_info(), lint)
+        for path in self.report_paths:
+            try:
+                write_report(path, self.report)
+            except OSError as exc:
+                self.write_errors.append(
+                    f"--conformance-report {path}: cannot write: {exc.strerror or exc}"
+                )
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            else:
+                self.written.append(path)
+
+    def run_info(self) -> RunInfo:
+        return RunInfo(
+            ddl_path=str(self.kit.ddl.path),
+            ddl_sha256=self.kit.ddl.sha256,
+            backend=self.kit.backend.name,
+            server_version=self.server_version,
+            kit_version=__version__,
+            started=self.started,
+            duration_seconds=time.perf_counter() - self.clock,
+            strict=self.strict,
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if terminalreporter.config.option.collectonly:
+            _print_collected(terminalreporter, self.collected, self.catalogue)
+        elif self.report is not None:
+            _print_report(terminalreporter, self, self.report)
+
+
+def _record(
+    item: ScenarioItem, call: pytest.CallInfo[None], report: pytest.TestReport, catalogue: Catalogue
+) -> ScenarioRecord | None:
+    """The record this phase decides, if it decides one."""
+    if report.when == "call" and item.result is not None:
+        return record_of_result(item.nodeid, item.result, catalogue)
+    if report.skipped and report.when != "teardown" and not hasattr(report, "wasxfail"):
+        return record_not_applicable(item.nodeid, item.scenario, catalogue, _skip_reason(report))
+    if report.failed:
+        text = (
+            call.excinfo.exconly().splitlines()[0] if call.excinfo else f"failed in {report.when}"
+        )
+        return record_error(item.nodeid, item.scenario, catalogue, text)
+    return None
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr or "skipped")
+
+
+# --- terminal ---------------------------------------------------------------------
+
+
+def _print_collected(
+    tr: pytest.TerminalReporter, items: list[ScenarioItem], catalogue: Catalogue
+) -> None:
+    tr.write_sep("=", f"conformance: {len(items)} scenarios and their rules")
+    for item in items:
+        rules = item.scenario.all_rules
+        tr.write_line(
+            f"{item.scenario.location}: {item.scenario.name}  "
+            f"[{', '.join(rules)}] {level_of(rules, catalogue).value}"
+        )
+
+
+def _print_report(tr: pytest.TerminalReporter, state: ConformanceReporter, report: Report) -> None:
+    matrix, info = report.matrix, report.info
+    tr.write_sep("=", f"conformance: {info.ddl_path} on {info.backend} ({info.server_version})")
+    for line in matrix_lines(matrix, shutil.get_terminal_size().columns):
+        tr.write_line(line)
+    _print_records(
+        tr,
+        "warnings (SHOULD rules broken; they fail the run only with --conformance-strict)",
+        matrix.with_status(Status.WARNING),
+    )
+    _print_records(tr, "not applicable", matrix.with_status(Status.NOT_APPLICABLE))
+    _print_records(tr, "could not run", matrix.with_status(Status.ERROR))
+    if report.lint is not None:
+        for line in lint_lines(report.lint):
+            tr.write_line(line)
+    for path in state.written:
+        tr.write_line(f"conformance report: {path}")
+    for error in state.write_errors:
+        tr.write_line(error, red=True, bold=True)
+    colour = {Verdict.CONFORMANT: "green", Verdict.WARNINGS: "yellow"}.get(matrix.verdict, "red")
+    verdict = f"verdict: {matrix.verdict.value.upper()} ({matrix.verdict_reason()})"
+    tr.write_line(
+        f"{verdict}; {matrix.totals_text()}",
+        **{colour: True, "bold": True},
+    )
+
+
+def matrix_lines(matrix: Matrix, width: int) -> list[str]:
+    """The rule matrix as aligned text, statements cut to fit `width`."""
+    id_width = max(len(row.rule.id) for row in matrix.rows)
+    head = f"{'rule':<{id_width}}  level   pass fail  n/a  {'status':<14}  "
+    room = max(width - len(head) - 1, 40)
+    lines = [head + "statement"]
+    for row in matrix.rows:
+        statement = row.rule.statement
+        if len(statement) > room:
+            statement = statement[: room - 3] + "..."
+        lines.append(
+            f"{row.rule.id:<{id_width}}  {row.rule.level.value:<6} {row.passed:>5} {row.failed:>4} "
+            f"{row.not_applicable:>4}  {row.status.value:<14}  {statement}"
+        )
+    return lines
+
+
+def _print_records(tr: pytest.TerminalReporter, title: str, records: list[ScenarioRecord]) -> None:
+    if not records:
+        return
+    tr.write_line(f"{title}:", yellow=True)
+    for record in records:
+        why = f" [{', '.join(record.violated)}]" if record.violated else f": {record.reason}"
+        tr.write_line(f"  {record.location}: {record.name}{why}")
+
+
+def lint_lines(lint: LintReport) -> list[str]:
+    if lint.dialect is None:
+        return [f"lint (advice): {lint.path} not linted: {lint.note}"]
+    head = f"lint (advice, sqlfluff dialect {lint.dialect}): {lint.path}"
+    if not lint.findings:
+        return [f"{head}: clean"]
+    return [f"{head}: {len(lint.findings)} findings"] + [
+        f"  {lint.path}:{finding}" for finding in lint.findings
+    ]
