@@ -54,7 +54,7 @@ def stream_key(stream: int) -> str:
 
 @dataclass
 class LoadedStore:
-    """A store filled to `events` events through `session`."""
+    """A store filled to `events` events; `session` is the one replays are timed on."""
 
     session: Session
     ids: StreamIds
@@ -77,15 +77,15 @@ class LoadedStore:
                     (event_id, command_id, ledger.ACKNOWLEDGED),
                 )
 
-    def load(self, events: int, advance: Callable[[int], object]) -> None:
-        """Fill an empty store with `events` events, a transaction per batch; `advance(n)`
-        reports progress."""
+    def load(self, loader: Session, events: int, advance: Callable[[int], object]) -> None:
+        """Fill the empty store with `events` events through `loader`, a transaction per
+        batch; `advance(n)` reports progress."""
         if self.events:
             raise ValueError("a loaded store is filled once")
         for batch in batches(self.rows(events // STREAM_LENGTH), ROWS_PER_TRANSACTION):
-            with transaction(self.session):
-                insert_many(self.session, INSERT_EVENTS, [row for row, _ in batch])
-                ledger.record_rows(self.session, [entry for _, entry in batch])
+            with transaction(loader):
+                insert_many(loader, INSERT_EVENTS, [row for row, _ in batch])
+                ledger.record_rows(loader, [entry for _, entry in batch])
             self.events += len(batch)
             advance(len(batch))
 
