@@ -35,6 +35,7 @@ from conformance.scenario import (
     Step,
     Symbol,
     Target,
+    TruncateStep,
     UpdateStep,
 )
 
@@ -165,7 +166,9 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
 
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
-        return "a step needs one of define, append, replay, update, delete, reapply, check"
+        return (
+            "a step needs one of define, append, replay, update, delete, truncate, reapply, check"
+        )
     if (
         error.validator == "not"
         and isinstance(error.instance, dict)
@@ -250,6 +253,8 @@ class _Builder:
             return UpdateStep(loc, rules, self.target(raw["update"]), column, value)
         if "delete" in raw:
             return DeleteStep(loc, rules, self.target(raw["delete"]))
+        if "truncate" in raw:
+            return TruncateStep(loc, rules, raw["truncate"])
         if "reapply" in raw:
             return ReapplyStep(loc, rules)
         return CheckStep(loc, rules, raw["check"])

@@ -31,6 +31,7 @@ from conformance.scenario import (
     Step,
     Symbol,
     Target,
+    TruncateStep,
     UpdateStep,
     new_uuid,
 )
@@ -314,10 +315,12 @@ class ScenarioRun:
         return table[column], [], words
 
     def change_attempt(
-        self, step: Step, column: str | None, value: Any, target: Target
+        self, step: Step, column: str | None, value: Any, target: Target, truncate: bool = False
     ) -> StepReport:
         statement, where, words = self.target_sql(target, column)
         summary = f"update {words} set {column} = {short(value)}" if column else f"delete {words}"
+        if truncate:
+            statement, summary = sql.TRUNCATE[target.table], f"truncate {target.table}"
         params = ([value] if column else []) + where
         before = self.snapshot()
         if not _targets_something(target, where, before):
@@ -355,6 +358,9 @@ class ScenarioRun:
 
     def delete(self, step: DeleteStep) -> StepReport:
         return self.change_attempt(step, None, None, step.target)
+
+    def truncate(self, step: TruncateStep) -> StepReport:
+        return self.change_attempt(step, None, None, Target(table=step.table), truncate=True)
 
     def reapply(self, step: ReapplyStep) -> StepReport:
         summary = "apply the DDL again"
@@ -410,6 +416,7 @@ class ScenarioRun:
             ReplayStep: self.replay,
             UpdateStep: self.update,
             DeleteStep: self.delete,
+            TruncateStep: self.truncate,
             ReapplyStep: self.reapply,
             CheckStep: self.check,
         }

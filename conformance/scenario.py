@@ -127,6 +127,13 @@ class DeleteStep(Step):
 
 
 @dataclass(frozen=True)
+class TruncateStep(Step):
+    """TRUNCATE a whole table: it fires no row triggers and no DELETE rules."""
+
+    table: str
+
+
+@dataclass(frozen=True)
 class ReapplyStep(Step):
     """Apply the DDL again to the populated store: no error, nothing lost."""
 

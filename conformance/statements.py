@@ -38,6 +38,7 @@ UPDATE_ALL_DEFINITIONS = {c: f"UPDATE entity_events SET {c} = ?" for c in DEFINI
 DELETE_EVENT = "DELETE FROM events WHERE eventId = ?"
 DELETE_DEFINITION = "DELETE FROM entity_events WHERE entity = ? AND event = ?"
 DELETE_ALL = {"events": "DELETE FROM events", "entity_events": "DELETE FROM entity_events"}
+TRUNCATE = {"events": "TRUNCATE TABLE events", "entity_events": "TRUNCATE TABLE entity_events"}
 
 
 def to_format_style(sql: str) -> str:

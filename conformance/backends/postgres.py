@@ -1,0 +1,310 @@
+"""PostgreSQL through psycopg 3: one freshly created schema per scenario, dropped after.
+
+A schema is the smallest thing the kit can own on a shared server: it needs only the
+CREATE privilege on the database, and `DROP SCHEMA ... CASCADE` removes everything the
+DDL made in it. Every session connects with `search_path` set to its scenario's schema,
+so the DDL and the spec's unqualified statements see only the kit's own tables.
+Schema names carry the process id, a counter and a random part, so that parallel
+runs (pytest-xdist workers, two CI jobs on one server) never meet.
+
+Applying the DDL to each new schema costs a few milliseconds (measured by
+benchmarks/postgres_suite.py), less than cloning a template database, which copies
+the whole database and needs the CREATEDB privilege.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import secrets
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.string import TextLoader
+
+from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.pgscript import Statement, split_script
+from conformance.ddl import DdlScript, first_line
+from conformance.errors import KitError
+from conformance.statements import to_format_style
+
+# SQLSTATE classes that mean "a rule of the DDL said no": invalid input (22),
+# integrity constraints (23), serialization failures and deadlocks (40).
+REJECTED_CLASSES = frozenset({"22", "23", "40"})
+RAISE_EXCEPTION = "P0001"
+CONNECT_TIMEOUT_SECONDS = 3
+SCHEMA_PREFIX = "conformance_"
+
+
+class PostgresSession(Session):
+    def __init__(self, connection: psycopg.Connection[Any], store: PostgresStore) -> None:
+        self.connection = connection
+        self.store = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = self.connection.execute(to_format_style(sql), tuple(params))
+        return cursor.fetchall() if cursor.description else []
+
+    def close(self) -> None:
+        self.connection.close()
+        self.store.forget(self)
+
+
+class PostgresStore(Store):
+    def __init__(self, backend: PostgresBackend, schema: str) -> None:
+        self.backend = backend
+        self.schema = schema
+        self.sessions: set[PostgresSession] = set()
+        self.lock = threading.Lock()
+
+    def session(self) -> PostgresSession:
+        connection = self.backend.connect(search_path=self.schema)
+        session = PostgresSession(connection, self)
+        with self.lock:
+            self.sessions.add(session)
+        return session
+
+    def forget(self, session: PostgresSession) -> None:
+        with self.lock:
+            self.sessions.discard(session)
+
+    def reapply_ddl(self) -> None:
+        with self.backend.connect(search_path=self.schema) as connection:
+            apply_ddl(connection, self.backend.ddl, self.backend.statements)
+
+    def close(self) -> None:
+        """Close the sessions first: an open transaction would make DROP SCHEMA wait."""
+        with self.lock:
+            sessions = list(self.sessions)
+        for session in sessions:
+            session.close()
+        self.backend.drop_schema(self.schema)
+
+
+def apply_ddl(
+    connection: psycopg.Connection[Any], ddl: DdlScript, statements: list[Statement]
+) -> None:
+    """Run the script statement by statement; a failure carries `file:line: statement`."""
+    for statement in statements:
+        try:
+            connection.execute(statement.text)
+        except psycopg.Error as exc:
+            line = statement.line_of(_position(exc))
+            exc.add_note(f"{ddl.path}:{line}: {first_line(statement.text)}")
+            raise
+
+
+def _position(exc: psycopg.Error) -> int | None:
+    position = exc.diag.statement_position
+    return int(position) if position else None
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+
+    def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
+        super().__init__(dsn, ddl)
+        self.conninfo = _conninfo(dsn or "")
+        self.where = _where(self.conninfo)
+        self.statements = split_script(ddl.text)
+        self.admin: psycopg.Connection[Any] | None = None
+        self.schemas: set[str] = set()
+        self.counter = itertools.count(1)
+        self.token = secrets.token_hex(4)
+        self.version = ""
+
+    # --- connections ----------------------------------------------------------
+
+    def connect(self, search_path: str | None = None) -> psycopg.Connection[Any]:
+        """A new autocommit connection; with search_path, one that sees a scenario's schema.
+
+        Commits do not wait for the WAL flush (synchronous_commit off, a per-session
+        setting): scratch schemas need no durability, and every rule is checked the same.
+        """
+        settings = "-c synchronous_commit=off"
+        if search_path:
+            settings += f" -c search_path={search_path}"
+        options = conninfo_to_dict(self.conninfo).get("options") or ""
+        conninfo = make_conninfo(self.conninfo, options=f"{options} {settings}".strip())
+        connection = psycopg.connect(conninfo, autocommit=True)
+        for json_type in ("json", "jsonb"):
+            # As the text the server sends: a dict would be neither hashable nor what was stored.
+            connection.adapters.register_loader(json_type, TextLoader)
+        return connection
+
+    def admin_connection(self) -> psycopg.Connection[Any]:
+        """The backend's own connection for CREATE/DROP SCHEMA; reopened if it broke."""
+        if self.admin is None or self.admin.closed or self.admin.broken:
+            self.admin = self.connect()
+        return self.admin
+
+    # --- Backend --------------------------------------------------------------
+
+    def prepare(self) -> None:
+        try:
+            admin = self.admin_connection()
+        except psycopg.Error as exc:
+            raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
+        self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
+        probe = self.create_schema()
+        try:
+            self.apply_to(probe)
+        except psycopg.Error as exc:
+            notes = getattr(exc, "__notes__", None)
+            where = notes[-1] if notes else str(self.ddl.path)
+            raise KitError(
+                f"--ddl {where}: statement does not apply on {self.version}: {self.describe(exc)}"
+            ) from None
+        finally:
+            self.drop_schema(probe)
+
+    def create_store(self) -> PostgresStore:
+        schema = self.create_schema()
+        try:
+            self.apply_to(schema)
+        except BaseException:
+            self.drop_schema(schema)
+            raise
+        return PostgresStore(self, schema)
+
+    def create_schema(self) -> str:
+        """A new schema no one else uses; a missing privilege is said in one line."""
+        schema = f"{SCHEMA_PREFIX}{os.getpid()}_{next(self.counter)}_{self.token}"
+        self.schemas.add(schema)
+        try:
+            self.admin_connection().execute(f'CREATE SCHEMA "{schema}"')
+        except psycopg.errors.InsufficientPrivilege:
+            self.schemas.discard(schema)
+            raise KitError(self._privilege_problem()) from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            self.schemas.discard(schema)
+            raise KitError(
+                f"--dsn: {self.where} is read-only (a standby?); the kit needs a primary"
+            ) from None
+        return schema
+
+    def apply_to(self, schema: str) -> None:
+        admin = self.admin_connection()
+        admin.execute(f'SET search_path TO "{schema}"')
+        try:
+            apply_ddl(admin, self.ddl, self.statements)
+        finally:
+            if not admin.broken:
+                admin.execute("RESET search_path")
+
+    def drop_schema(self, schema: str) -> None:
+        if schema not in self.schemas:
+            return
+        self.admin_connection().execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.schemas.discard(schema)
+
+    def _privilege_problem(self) -> str:
+        info = self.admin_connection().info
+        return (
+            f"--dsn: user {info.user!r} may not create schemas in database {info.dbname!r} at "
+            f"{self.where}; the kit needs the CREATE privilege on that database "
+            f"(GRANT CREATE ON DATABASE {info.dbname} TO {info.user}) to make a scratch schema per scenario"
+        )
+
+    def classify(self, exc: BaseException) -> Outcome | None:
+        if not isinstance(exc, psycopg.Error):
+            return None
+        code = exc.sqlstate
+        if code is None:
+            return Outcome.ERROR
+        if code[:2] in REJECTED_CLASSES or code == RAISE_EXCEPTION or _is_custom(code):
+            return Outcome.REJECTED
+        return Outcome.ERROR
+
+    def describe(self, exc: BaseException) -> str:
+        if not isinstance(exc, psycopg.Error) or exc.sqlstate is None:
+            return " ".join(str(exc).split())
+        diag = exc.diag
+        text = diag.message_primary or str(exc)
+        if diag.message_detail:
+            text += f" ({diag.message_detail})"
+        return " ".join(f"SQLSTATE {exc.sqlstate}: {text}".split())
+
+    def server_version(self) -> str:
+        return self.version
+
+    def close(self) -> None:
+        """Drop every schema this run still owns (an interrupted run), then disconnect."""
+        try:
+            for schema in list(self.schemas):
+                self.drop_schema(schema)
+        finally:
+            if self.admin is not None:
+                self.admin.close()
+                self.admin = None
+
+
+def _is_custom(code: str) -> bool:
+    """A SQLSTATE PostgreSQL does not define: raised on purpose by the DDL's own code."""
+    try:
+        psycopg.errors.lookup(code)
+    except KeyError:
+        return True
+    return False
+
+
+def _conninfo(dsn: str) -> str:
+    """The user's DSN with a connect timeout (unless set) so an unreachable server fails fast."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise KitError(
+            f"--dsn: not a PostgreSQL connection string: {_one_line(str(exc))}"
+        ) from None
+    extra: dict[str, Any] = {}
+    if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
+        extra["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if "application_name" not in params:
+        extra["application_name"] = "event-store-conformance"
+    return make_conninfo(dsn, **extra)
+
+
+def _where(conninfo: str) -> str:
+    """host:port the DSN points at, with the libpq environment and defaults filled in."""
+    params = conninfo_to_dict(conninfo)
+    host = (
+        params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "local socket"
+    )
+    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    return f"{host}:{port}"
+
+
+def _connection_problem(exc: psycopg.Error, where: str, conninfo: str) -> str:
+    """One line saying why connecting failed: unreachable, credentials, database, other."""
+    reason = _libpq_reason(str(exc))
+    params = conninfo_to_dict(conninfo)
+    user = params.get("user") or os.environ.get("PGUSER") or "(the login name)"
+    lowered = reason.lower()
+    if "authentication failed" in lowered or "no password supplied" in lowered:
+        return f"--dsn: PostgreSQL at {where} rejected the credentials of user {user!r}: {reason}"
+    if re.search(r'role ".*" does not exist', reason):
+        return f"--dsn: PostgreSQL at {where} has no user {user!r}: {reason}"
+    if "pg_hba.conf" in reason:
+        return f"--dsn: PostgreSQL at {where} does not let user {user!r} in: {reason}"
+    if re.search(r'database ".*" does not exist', reason):
+        return f"--dsn: PostgreSQL at {where}: {reason}"
+    return f"--dsn: cannot connect to PostgreSQL at {where}: {reason}"
+
+
+def _libpq_reason(message: str) -> str:
+    """The last 'failed: ...' part of a libpq connection error, as one line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    reason = lines[0] if lines else message
+    if "failed: " in reason:
+        reason = reason.rsplit("failed: ", 1)[1]
+    reason = re.sub(r"^(FATAL|ERROR):\s+", "", reason)
+    return _one_line(reason)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
