@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+import pytest
+
+from conformance.backends.base import Backend
 from conformance.backends.sqlite import SqliteBackend
 from conformance.ddl import DdlScript
 from conformance.loader import load_files, scenario_paths
@@ -34,7 +37,11 @@ def corpus() -> list[Scenario]:
 
 def run_on_sqlite(ddl_path: Path, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
     """Each scenario in a fresh SQLite store made from `ddl_path`, as the plugin runs it."""
-    backend = SqliteBackend(None, DdlScript.read(ddl_path))
+    return run_on(SqliteBackend(None, DdlScript.read(ddl_path)), scenarios)
+
+
+def run_on(backend: Backend, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
+    """Each scenario in a fresh store of `backend`, as the plugin runs it."""
     backend.prepare()
     try:
         return [_run_one(backend, scenario) for scenario in scenarios]
@@ -42,9 +49,18 @@ def run_on_sqlite(ddl_path: Path, scenarios: Iterable[Scenario]) -> list[Scenari
         backend.close()
 
 
-def _run_one(backend: SqliteBackend, scenario: Scenario) -> ScenarioResult:
+def _run_one(backend: Backend, scenario: Scenario) -> ScenarioResult:
     store = backend.create_store()
     try:
         return run_scenario(scenario, store, backend)
     finally:
         store.close()
+
+
+def one_error_line(result: pytest.RunResult) -> str:
+    """Bad input ends the run with exactly one ERROR line and no traceback."""
+    text = result.stderr.str() + result.stdout.str()
+    assert "Traceback" not in text
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
+    assert len(errors) == 1, text
+    return errors[0]
