@@ -13,6 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench_cases import (
+    DAMAGE,
+    Damage,
+    assert_checker_finds_exactly,
+    bare_ddl,
+    prepared,
+    shipped_ddl,
+)
+from test_postgres import own_schemas
 
 from conformance import statements as sql
 from conformance.backends import Backend, Session, backend_class
@@ -21,8 +30,6 @@ from conformance.bench.command import create_hot_instances, fresh_store, main
 from conformance.bench.invariants import CHECKS, check_store
 from conformance.bench.ledger import RunLedger
 from conformance.bench.workloads import (
-    ENTITY,
-    FIRST_EVENT,
     NEXT_EVENT,
     HotWriter,
     Tally,
@@ -30,8 +37,6 @@ from conformance.bench.workloads import (
     new_id,
     replay,
 )
-from conformance.ddl import DdlScript
-from conformance.resources import bundled_ddl_folder
 
 TINY = ["--rounds", "2", "--duration", "0.2", "--writers", "1,2", "--events", "200,1000"]
 TINY += ["--replays", "20", "--hot-instances", "2", "--no-progress"]
@@ -124,167 +129,46 @@ def test_a_ddl_that_does_not_apply_is_one_line(tmp_path: Path, capsys) -> None:
     assert f"{broken}:1" in capsys.readouterr().err
 
 
+def test_bench_on_postgresql_leaves_no_schema(tmp_path: Path, pg_dsn: str) -> None:
+    code, results = run_bench(tmp_path, shipped_ddl("postgresql"), f"--dsn={pg_dsn}")
+    assert code == 0
+    assert results["engine"] == "postgresql"
+    assert results["settings"]["session_setup"] == ["SET synchronous_commit = on"]
+    assert results["bare_ddl"]["path"].endswith("postgresql-bare-table.ddl")
+    targets = {t["name"]: t for t in results["targets"]}
+    assert targets["single-writer appends/s vs the bare table"]["threshold"] == 0.8
+    assert results["invariants"] == {"stores_checked": 14, "violations": []}
+    assert own_schemas(pg_dsn) == []
+
+
 # --- the invariant checker -----------------------------------------------------------
 
-
-def bare_backend(engine: str) -> Iterator[Backend]:
-    path = bundled_ddl_folder() / "bare" / f"{engine}-bare-table.ddl"
-    backend = backend_class(None)(None, DdlScript.read(path))
-    backend.prepare()
-    yield backend
-    backend.close()
+ENGINES = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="module")
-def no_rules() -> Iterator[Backend]:
-    """A backend whose stores keep no rule: any damage can be written."""
-    yield from bare_backend("sqlite")
+@pytest.fixture(scope="module", params=ENGINES)
+def dsn(request: pytest.FixtureRequest) -> str | None:
+    """Each engine in turn: SQLite files, then the PostgreSQL server of `pg_dsn`."""
+    return request.getfixturevalue("pg_dsn") if request.param == "postgresql" else None
 
 
 @pytest.fixture(scope="module")
-def event_store() -> Iterator[Backend]:
-    """The shipped SQLite event store."""
-    path = bundled_ddl_folder() / "sqlite-event-store.ddl"
-    backend = backend_class(None)(None, DdlScript.read(path))
-    backend.prepare()
-    yield backend
-    backend.close()
+def no_rules(dsn: str | None) -> Iterator[Backend]:
+    """A backend whose stores keep no rule (the bare table): any damage can be written."""
+    with prepared(bare_ddl(backend_class(dsn).name), dsn) as backend:
+        yield backend
 
 
-class Damage:
-    """Writes events and ledger entries to a store with no rules."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def event(self, key: str, previous: str | None = None, **ids: str) -> str:
-        event_id, command_id = ids.get("event_id", new_id()), ids.get("command_id", new_id())
-        name = NEXT_EVENT if previous else FIRST_EVENT
-        params = [ENTITY, key, name, "{}", event_id, command_id]
-        statement = sql.APPEND_FIRST if previous is None else sql.APPEND_SUBSEQUENT
-        self.session.execute(statement, [*params, *([previous] if previous else [])])
-        return event_id
-
-    def acknowledged(self, key: str, previous: str | None = None, **ids: str) -> str:
-        ids.setdefault("event_id", new_id())
-        ids.setdefault("command_id", new_id())
-        self.ledger(ids["event_id"], ids["command_id"], ledger.ACKNOWLEDGED)
-        return self.event(key, previous, **ids)
-
-    def ledger(self, event_id: str, command_id: str, outcome: str) -> None:
-        ledger.record_rows(self.session, [(event_id, command_id, outcome)])
-
-
-def first_event_twice(d: Damage) -> None:
-    d.acknowledged("k")
-    d.acknowledged("k")
-
-
-def no_first_event(d: Damage) -> None:
-    d.acknowledged("k", previous=new_id())
-
-
-def fork(d: Damage) -> None:
-    root = d.acknowledged("k")
-    d.acknowledged("k", root)
-    d.acknowledged("k", root)
-
-
-def link_to_another_instance(d: Damage) -> None:
-    other = d.acknowledged("other")
-    d.acknowledged("k")
-    d.acknowledged("k", other)
-
-
-def child_before_parent(d: Damage) -> None:
-    parent = new_id()
-    d.acknowledged("k", parent)
-    d.acknowledged("k", event_id=parent)
-
-
-def cycle(d: Damage) -> None:
-    d.acknowledged("k")
-    a, b = new_id(), new_id()
-    d.acknowledged("k", b, event_id=a)
-    d.acknowledged("k", a, event_id=b)
-
-
-def event_id_twice(d: Damage) -> None:
-    same = new_id()
-    d.acknowledged("k", event_id=same)
-    d.acknowledged("j", event_id=same)
-
-
-def command_id_twice(d: Damage) -> None:
-    same = new_id()
-    d.acknowledged("k", command_id=same)
-    d.acknowledged("j", command_id=same)
-
-
-def acknowledged_but_missing(d: Damage) -> None:
-    d.acknowledged("k")
-    d.ledger(new_id(), new_id(), ledger.ACKNOWLEDGED)
-
-
-def acknowledged_row_twice(d: Damage) -> None:
-    event_id, command_id = new_id(), new_id()
-    d.acknowledged("k", event_id=event_id, command_id=command_id)
-    d.event("j", event_id=event_id, command_id=command_id)
-
-
-def rejected_left_a_row(d: Damage) -> None:
-    root = d.acknowledged("k")
-    event_id, command_id = new_id(), new_id()
-    d.ledger(event_id, command_id, ledger.REJECTED)
-    d.event("k", root, event_id=event_id, command_id=command_id)
-
-
-def rolled_back_left_a_row(d: Damage) -> None:
-    event_id, command_id = new_id(), new_id()
-    d.ledger(event_id, command_id, ledger.ROLLED_BACK)
-    d.event("k", event_id=event_id, command_id=command_id)
-
-
-def row_nobody_wrote(d: Damage) -> None:
-    d.acknowledged("k")
-    d.event("j")
-
-
-def healthy(d: Damage) -> None:
-    """Two chains, a rejected and an unknown attempt that left nothing: no violation."""
-    for key in ("k", "j"):
-        last = d.acknowledged(key)
-        for _ in range(3):
-            last = d.acknowledged(key, last)
-    d.ledger(new_id(), new_id(), ledger.REJECTED)
-    d.ledger(new_id(), new_id(), ledger.UNKNOWN)
-
-
-DAMAGE = {
-    first_event_twice: {"first_event"},
-    no_first_event: {"first_event", "broken_link"},
-    fork: {"fork"},
-    link_to_another_instance: {"broken_link"},
-    child_before_parent: {"order"},
-    cycle: {"order"},
-    event_id_twice: {"duplicate_event_id"},
-    command_id_twice: {"duplicate_command_id"},
-    acknowledged_but_missing: {"acknowledged_not_once"},
-    acknowledged_row_twice: {"acknowledged_not_once", "duplicate_event_id", "duplicate_command_id"},
-    rejected_left_a_row: {"refused_left_row"},
-    rolled_back_left_a_row: {"refused_left_row"},
-    row_nobody_wrote: {"unrecorded_row"},
-    healthy: set(),
-}
+@pytest.fixture(scope="module")
+def event_store(dsn: str | None) -> Iterator[Backend]:
+    """The shipped event store of the engine."""
+    with prepared(shipped_ddl(backend_class(dsn).name), dsn) as backend:
+        yield backend
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
 def test_the_checker_finds_exactly_the_damage_done(no_rules: Backend, damage) -> None:
-    with fresh_store(no_rules) as (_, session):
-        damage(Damage(session))
-        violations = check_store(session)
-    assert {v.check.kind for v in violations} == DAMAGE[damage]
-    assert all(v.rows and v.text().startswith(v.check.kind) for v in violations)
+    assert_checker_finds_exactly(no_rules, damage)
 
 
 def test_every_check_is_proved_by_some_damage() -> None:
@@ -297,7 +181,7 @@ def test_offending_rows_name_the_ids(no_rules: Backend) -> None:
         root = d.acknowledged("k")
         d.acknowledged("k", root)
         d.acknowledged("k", root)
-        (violation,) = check_store(session)
+        (violation,) = check_store(session, index_events=True)
     assert violation.check.kind == "fork"
     assert [str(v) for v in violation.rows[0]] == [root, "2"]
     assert root in violation.text()
