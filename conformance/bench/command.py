@@ -352,6 +352,7 @@ def timed_run(
 def append_runs(
     settings: Settings, store: Backend, bare: Backend, report: Report, progress: Progress
 ) -> None:
+    started = time.monotonic()
     bar = progress.bar("appends", settings.rounds * len(settings.writers) * 3, "run")
     for round_index in range(settings.rounds):
         for writers in settings.writers:
@@ -364,6 +365,7 @@ def append_runs(
             report.add_run(HOT, writers, timed_run(store, settings, HOT, writers, report))
             bar.update()
     bar.close()
+    report.add_phase("append runs", time.monotonic() - started)
 
 
 # --- replay --------------------------------------------------------------------
@@ -373,6 +375,7 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
     with ExitStack() as stores:
         loaded: list[LoadedStore] = []
         bar = progress.bar("loading", sum(settings.events), "event")
+        started = time.monotonic()
         for size in settings.events:
             bench_store, loader = stores.enter_context(
                 fresh_store(backend, session_setup(backend, settings))
@@ -386,6 +389,8 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
             report.add_memory(size)
             loaded.append(store)
         bar.close()
+        report.add_phase("bulk load", time.monotonic() - started)
+        started = time.monotonic()
         rng = random.Random(0)
         bar = progress.bar("replay", settings.rounds * len(loaded), "size")
         for round_index in range(settings.rounds):
@@ -393,8 +398,11 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
                 report.add_replay(store.events, *store.measure(settings.replays, rng))
                 bar.update()
         bar.close()
+        report.add_phase("replay", time.monotonic() - started)
+        started = time.monotonic()
         for store in loaded:
             audit(store.session, f"replay store of {store.events} events", report)
+        report.add_phase("replay store audit", time.monotonic() - started)
 
 
 # --- main ----------------------------------------------------------------------

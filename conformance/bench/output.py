@@ -79,6 +79,7 @@ class Report:
     stores_checked: int = 0
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -116,6 +117,9 @@ class Report:
 
     def add_replay(self, events: int, p50_ms: float, p99_ms: float) -> None:
         self.replays[events].append((p50_ms, p99_ms))
+
+    def add_phase(self, name: str, seconds: float) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
 
     def add_memory(self, events: int) -> None:
         self.memory[events] = peak_rss_mib()
@@ -231,6 +235,7 @@ class Report:
         return {
             **self.header,
             "seconds": self.seconds,
+            "phase_seconds": self.phases,
             "appends": self.append_json(),
             "replay": self.replay_json(),
             "targets": [t.as_json() for t in self.targets()],
@@ -331,7 +336,7 @@ def render_table(report: Report) -> str:
     rows = [
         [
             target.name,
-            spread_text(target.measured, 2),
+            spread_text(target.measured, 3),
             "-"
             if target.threshold is None
             else f"{'>=' if target.higher_is_better else '<='} {target.threshold:g}",
