@@ -81,14 +81,20 @@ def main() -> None:
         cwd = Path(folder)
         generated = cwd / "generated.yaml"
         generated.write_text(
-            GENERATED_HEADER + "".join(GENERATED_SCENARIO.format(n=n) for n in range(options.generated))
+            GENERATED_HEADER
+            + "".join(GENERATED_SCENARIO.format(n=n) for n in range(options.generated))
         )
         print(f"SQLite {DDL.name}, {options.rounds} rounds each, pytest start-up included")
         bundled = measure("bundled suite", [], options.rounds, cwd)
         big = measure(
-            f"{options.generated} generated", ["--no-bundled", f"--scenarios={generated}"], options.rounds, cwd
+            f"{options.generated} generated",
+            ["--no-bundled", f"--scenarios={generated}"],
+            options.rounds,
+            cwd,
         )
-        print(f"targets: bundled < 3 s ({bundled:.2f} s); {options.generated} generated < 15 s ({big:.2f} s)")
+        print(
+            f"targets: bundled < 3 s ({bundled:.2f} s); {options.generated} generated < 15 s ({big:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ class Rule:
     level: Level
     statement: str
     section: str
+    # Single-writer rules this one builds on: a DDL breaking them fails this one too.
+    builds_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,5 +51,14 @@ def load_catalogue() -> Catalogue:
     text = resources.files("conformance").joinpath("rules.yaml").read_text(encoding="utf-8")
     entries = yaml.safe_load(text)
     return Catalogue(
-        tuple(Rule(e["id"], Level(e["level"]), e["statement"], e["section"]) for e in entries)
+        tuple(
+            Rule(
+                e["id"],
+                Level(e["level"]),
+                e["statement"],
+                e["section"],
+                tuple(e.get("builds_on", ())),
+            )
+            for e in entries
+        )
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from conformance.scenario import (
     IdValue,
     Literal,
     Location,
+    RaceStep,
     ReapplyStep,
     ReplayStep,
     Scenario,
@@ -35,9 +37,11 @@ from conformance.scenario import (
     Step,
     Symbol,
     Target,
+    TransactionStep,
     TruncateStep,
     UpdateStep,
 )
+from conformance.schedule import schedule_problems
 
 JsonPath = tuple[str | int, ...]
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -167,8 +171,11 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
         return (
-            "a step needs one of define, append, replay, update, delete, truncate, reapply, check"
+            "a step needs one of define, append, replay, update, delete, truncate, reapply, "
+            "check, begin, commit, rollback, race"
         )
+    if error.validator == "oneOf" and "Transaction" in str(error.schema.get("description", "")):
+        return "a step does one of begin, commit, rollback, not several"
     if (
         error.validator == "not"
         and isinstance(error.instance, dict)
@@ -219,9 +226,19 @@ class _Builder:
             rules = self.rules(raw["rules"], (*path, "rules"))
             steps = tuple(self.step(s, (*path, "steps", i)) for i, s in enumerate(raw["steps"]))
             self.check_references((*path, "steps"), steps, history_names)
+            sessions = tuple(raw.get("sessions", ()))
+            for problem in schedule_problems(steps, sessions):
+                raise self.fail((*path, "steps", problem.index, problem.key), problem.message)
             file.scenarios.append(
                 Scenario(
-                    raw["name"], rules, steps, self.location(path), file, raw.get("description", "")
+                    raw["name"],
+                    rules,
+                    steps,
+                    self.location(path),
+                    file,
+                    raw.get("description", ""),
+                    sessions,
+                    tuple(raw.get("requires", ())),
                 )
             )
         return file
@@ -235,8 +252,21 @@ class _Builder:
         return tuple(ids)
 
     def step(self, raw: dict[str, Any], path: JsonPath) -> Step:
+        step = self.plain_step(raw, path)
+        if "session" in raw or "nowait" in raw:
+            session = raw.get("session", step.session)
+            step = replace(step, session=session, nowait=raw.get("nowait", False))
+        return step
+
+    def plain_step(self, raw: dict[str, Any], path: JsonPath) -> Step:
         loc = self.location(path)
         rules = self.rules(raw["rules"], (*path, "rules")) if "rules" in raw else ()
+        for action in ("begin", "commit", "rollback"):
+            if action in raw:
+                return TransactionStep(loc, rules, action, raw.get("expect", "accepted"))
+        if "race" in raw:
+            appends = tuple(self.append(item["append"]) for item in raw["race"])
+            return RaceStep(loc, rules, appends, raw["expect"])
         if "define" in raw:
             return DefineStep(
                 loc, rules, raw["define"]["entity"], raw["define"]["event"], raw["expect"]
@@ -310,13 +340,22 @@ class _Builder:
                         (*path, index, *where),
                         f"symbolic id {name!r} is not bound by an earlier `id: {name}`",
                     )
-            if isinstance(step, AppendStep) and step.append.name:
-                bound.add(step.append.name)
+            bound.update(a.name for a in _appends_of(step) if a.name)
+
+
+def _appends_of(step: Step) -> tuple[Append, ...]:
+    if isinstance(step, RaceStep):
+        return step.appends
+    return (step.append,) if isinstance(step, AppendStep) else ()
 
 
 def _references(step: Step) -> Iterator[tuple[str, JsonPath]]:
     if isinstance(step, AppendStep) and isinstance(step.append.previous_id, Symbol):
         yield step.append.previous_id.name, ("append", "previous")
+    elif isinstance(step, RaceStep):
+        for i, a in enumerate(step.appends):
+            if isinstance(a.previous_id, Symbol):
+                yield a.previous_id.name, ("race", i, "append", "previous")
     elif isinstance(step, ReplayStep):
         for i, name in enumerate(step.expected_events):
             yield name, ("expect", "events", i)

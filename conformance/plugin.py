@@ -176,6 +176,9 @@ class ScenarioItem(pytest.Item):
         self.result: ScenarioResult | None = None
         for rule_id in scenario.all_rules:
             self.add_marker(rule_id)
+        reason = self.config.stash[KIT_KEY].backend.not_applicable(scenario.requirements)
+        if reason:  # reported as a skip with the reason, never as a pass
+            self.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
 
     def runtest(self) -> None:
         kit = self.config.stash[KIT_KEY]

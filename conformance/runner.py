@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance import statements as sql
@@ -127,9 +127,18 @@ class ScenarioRun:
             names[name] = value
         return value
 
-    def attempt(self, statement: str, params: Sequence[Any]) -> Attempt:
+    def attempt(
+        self, statement: str, params: Sequence[Any], session: Session | None = None
+    ) -> Attempt:
+        target = session or self.session
+        return self.guarded(lambda: target.execute(statement, params), statement, params)
+
+    def guarded(
+        self, work: Callable[[], list[Row]], statement: str, params: Sequence[Any] = ()
+    ) -> Attempt:
+        """Run `work`; a database error becomes the outcome the backend classifies it as."""
         try:
-            rows = self.session.execute(statement, params)
+            rows = work()
         except Exception as exc:
             outcome = self.backend.classify(exc)
             if outcome is None:
@@ -225,17 +234,21 @@ class ScenarioRun:
         wanted.definitions[pair] = 1
         return self.judge_write(step, summary, step.expect, attempt, before, after, wanted)
 
-    def append(self, step: AppendStep) -> StepReport:
-        a = step.append
+    def append_statement(self, a: Append) -> tuple[str, list[Any], str | None]:
+        """(statement, parameters, eventId) of an append, with its symbols resolved."""
         event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
         command_id = self.bind(
             a.command_name, self.resolve(a.command_id, self.command_ids), self.command_ids
         )
         params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
-        statement = sql.APPEND_FIRST
-        if a.previous_id is not None:
-            statement = sql.APPEND_SUBSEQUENT
-            params.append(self.resolve(a.previous_id, self.event_ids))
+        if a.previous_id is None:
+            return sql.APPEND_FIRST, params, event_id
+        params.append(self.resolve(a.previous_id, self.event_ids))
+        return sql.APPEND_SUBSEQUENT, params, event_id
+
+    def append(self, step: AppendStep) -> StepReport:
+        a = step.append
+        statement, params, event_id = self.append_statement(a)
         before = self.snapshot()
         attempt = self.attempt(statement, params)
         after = self.snapshot()
@@ -277,9 +290,11 @@ class ScenarioRun:
         )
 
     def replay(self, step: ReplayStep) -> StepReport:
+        return self.judge_replay(step, self.attempt(sql.REPLAY, (step.entity_key, step.entity)))
+
+    def judge_replay(self, step: ReplayStep, attempt: Attempt) -> StepReport:
         summary = f"replay {step.entity!r}/{step.entity_key!r}"
-        attempt = self.attempt(sql.REPLAY, (step.entity_key, step.entity))
-        expected_rows = [self.recorded[name] for name in step.expected_events]
+        expected_rows = [self.recorded.get(name) for name in step.expected_events]
         expected_text = "[" + ", ".join(step.expected_events) + "]"
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, expected_text, attempt, passed=False)
@@ -409,6 +424,18 @@ class ScenarioRun:
             detail="\n".join(problems),
         )
 
+    def run_steps(self, result: ScenarioResult) -> None:
+        """The scenario's own steps, one after the other, up to the first failure."""
+        for index, step in enumerate(self.scenario.steps):
+            report = self.run_step(step)
+            result.steps.append(report)
+            if not report.passed:
+                result.not_run = len(self.scenario.steps) - index - 1
+                return
+
+    def close(self) -> None:
+        self.session.close()
+
     def run_step(self, step: Step) -> StepReport:
         handlers: dict[type, Callable[[Any], StepReport]] = {
             DefineStep: self.define,
@@ -448,29 +475,31 @@ def setup_steps(scenario: Scenario) -> list[Step]:
 
 def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
     """Run the setup and every step; stop at the first step that fails."""
-    run = ScenarioRun(scenario, store, backend)
+    kind = ScenarioRun
+    if scenario.concurrent:
+        from conformance.concurrent import ConcurrentRun  # builds on this module
+
+        kind = ConcurrentRun
+    run = kind(scenario, store, backend)
     result = ScenarioResult(scenario)
     try:
-        for is_setup, steps in ((True, setup_steps(scenario)), (False, list(scenario.steps))):
-            for index, step in enumerate(steps):
-                report = run.run_step(step)
-                if is_setup:
-                    report = _as_setup(report)
-                result.steps.append(report)
-                if not report.passed:
-                    result.not_run = (
-                        len(steps) - index - 1 + (len(scenario.steps) if is_setup else 0)
-                    )
-                    return result
+        if run_setup(run, result):
+            run.run_steps(result)
     finally:
-        run.session.close()
+        run.close()
     return result
 
 
-def _as_setup(report: StepReport) -> StepReport:
-    from dataclasses import replace
-
-    return replace(report, setup=True)
+def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
+    """The file's definitions and history; False (and the rest counted as not run) on a failure."""
+    steps = setup_steps(run.scenario)
+    for index, step in enumerate(steps):
+        report = replace(run.run_step(step), setup=True)
+        result.steps.append(report)
+        if not report.passed:
+            result.not_run = len(steps) - index - 1 + len(run.scenario.steps)
+            return False
+    return True
 
 
 def _describe_append(a: Append) -> str:

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
 
 Expectation = TypingLiteral["accepted", "rejected", "unchanged"]
+RaceExpectation = TypingLiteral["one", "all"]
+
+# Steps that name no session run on this one; it needs no declaration.
+DEFAULT_SESSION = "default"
+# What a scenario needs from a backend beyond single statements (see backends/base.py).
+SESSIONS = "sessions"
 
 # The columns of the seed's two tables, in the seed's spelling.
 EVENT_COLUMNS = (
@@ -92,6 +98,9 @@ class Target:
 class Step:
     location: Location
     rules: tuple[str, ...]
+    # The connection the step runs on; `nowait`: it must finish without waiting for a lock.
+    session: str = field(default=DEFAULT_SESSION, kw_only=True)
+    nowait: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,28 @@ class CheckStep(Step):
 
 
 @dataclass(frozen=True)
+class TransactionStep(Step):
+    """begin, commit or rollback on one session."""
+
+    action: TypingLiteral["begin", "commit", "rollback"]
+    expect: Expectation = "accepted"
+
+
+@dataclass(frozen=True)
+class RaceStep(Step):
+    """Appends on sessions of their own that all replay before any begins, then append in
+    list order and commit in list order: `one` of them commits, or `all` do."""
+
+    appends: tuple[Append, ...]
+    expect: RaceExpectation
+
+
+# Steps that the threaded session driver runs; every other step runs on the kit's own
+# connection once every transaction has ended.
+SESSION_STEPS = (AppendStep, ReplayStep, TransactionStep)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     rules: tuple[str, ...]
@@ -153,6 +184,21 @@ class Scenario:
     location: Location
     file: ScenarioFile = field(repr=False, compare=False)
     description: str = ""
+    sessions: tuple[str, ...] = ()  # declared names, besides the implicit default session
+    requires: tuple[str, ...] = ()  # backend capabilities named in the file
+
+    @property
+    def concurrent(self) -> bool:
+        """Runs through sessions on threads: it declares sessions, a transaction or a race."""
+        return bool(self.sessions) or any(
+            isinstance(step, (TransactionStep, RaceStep)) for step in self.steps
+        )
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The backend capabilities the scenario cannot run without."""
+        needed = dict.fromkeys(((SESSIONS,) if self.concurrent else ()) + self.requires)
+        return tuple(needed)
 
     @property
     def all_rules(self) -> tuple[str, ...]:

@@ -32,9 +32,21 @@ def test_every_file_names_a_catalogued_rule() -> None:
     assert not unknown
 
 
+def concurrent_only() -> set[str]:
+    """Rules only concurrent writers can break: SQLite runs one writer at a time, so a
+    SQLite DDL breaks a race rule only with a rule it builds on (caught there), and the
+    broken DDLs for race rules are PostgreSQL ones (tests/broken/postgres/)."""
+    return {rule.id for rule in load_catalogue().rules if rule.id.startswith("races.")}
+
+
 def test_every_rule_has_a_broken_ddl() -> None:
     broken = {broken_rule(path) for path in RULE_BREAKS}
-    assert set(load_catalogue().ids) - broken == set()
+    assert set(load_catalogue().ids) - broken - concurrent_only() == set()
+
+
+def also_failing(rule: str) -> set[str]:
+    """Race rules that build on `rule`: breaking it makes their races fail too."""
+    return {r.id for r in load_catalogue().rules if rule in r.builds_on}
 
 
 @pytest.mark.parametrize("path", RULE_BREAKS, ids=lambda path: path.stem)
@@ -44,7 +56,10 @@ def test_broken_ddl_is_caught_by_its_rule_only(path: Path) -> None:
     failures = [result for result in run_on_sqlite(path, corpus()) if not result.passed]
 
     assert failures, f"{path.name}: no scenario fails, so the kit cannot see {rule} broken"
-    blamed_elsewhere = [r for r in failures if set(r.violated_rules) != {rule}]
+    blamed_elsewhere = [
+        r for r in failures if not set(r.violated_rules) <= {rule} | also_failing(rule)
+    ]
+    assert any(set(r.violated_rules) == {rule} for r in failures)
     assert not blamed_elsewhere, "\n\n".join(failure_text(r) for r in blamed_elsewhere)
 
 

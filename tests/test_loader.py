@@ -9,7 +9,15 @@ import pytest
 
 from conformance.errors import ScenarioError
 from conformance.loader import load_file
-from conformance.scenario import AppendStep, Fresh, Literal, ReplayStep, Symbol, UpdateStep
+from conformance.scenario import (
+    AppendStep,
+    Fresh,
+    Literal,
+    ReplayStep,
+    Symbol,
+    TruncateStep,
+    UpdateStep,
+)
 
 GOOD = """\
 description: a small file
@@ -118,6 +126,15 @@ def test_schema_and_consistency_errors_name_file_line_and_key(
     assert old in GOOD
     message = load_error(tmp_path, GOOD.replace(old, new, 1))
     assert expected in message
+
+
+def test_a_truncate_step_names_one_of_the_two_tables(tmp_path: Path) -> None:
+    truncate = GOOD.replace("- replay: {entity: order, entityKey: o-1}", "- truncate: events", 1)
+    truncate = truncate.replace("expect: {events: [first, second]}", "expect: unchanged", 1)
+    step = load_file(write(tmp_path, truncate)).scenarios[0].steps[1]
+    assert step == TruncateStep(step.location, (), "events")
+    message = load_error(tmp_path, truncate.replace("truncate: events", "truncate: orders"))
+    assert "case.yaml:12: scenarios[0].steps[1].truncate: 'orders' is not one of" in message
 
 
 def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:

@@ -258,7 +258,7 @@ def test_markdown_report_of_the_broken_ddl(pytester: pytest.Pytester) -> None:
         rule = load_catalogue()[rule_id]
         statement = rule.statement.replace("|", "\\|")
         counts = f"{passed} | {failed} | {not_applicable}"
-        assert f"| `{rule_id}` | MUST | {statement} | {counts} | {status} |" in rows
+        assert f"| `{rule_id}` | {rule.level.value} | {statement} | {counts} | {status} |" in rows
     failing = text.split("## Failing scenarios (MUST)")[1].split("\n## ")[0]
     for name, line in FAILING_STEP_LINES.items():
         assert f"### `scenarios.yaml:{SCENARIO_LINES[name]}` {name}" in failing

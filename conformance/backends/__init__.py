@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from urllib.parse import urlsplit
 
 from conformance.backends.base import Backend, Outcome, Session, Store
 from conformance.errors import KitError
@@ -19,7 +18,7 @@ def scheme_of(dsn: str | None) -> str:
     if not dsn:
         return DEFAULT_SCHEME
     if "://" in dsn or dsn.split(":", 1)[0] == "sqlite":
-        return urlsplit(dsn).scheme.lower()
+        return dsn.split(":", 1)[0].lower()  # not urlsplit: it raises on a malformed host
     if "=" in dsn:
         return "postgresql"
     raise KitError(f"--dsn {dsn!r}: not a URL (scheme://...) nor a key=value connection string")

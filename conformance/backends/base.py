@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from conformance.ddl import DdlScript
 
 Row = tuple[Any, ...]
+
+# What a backend can do, as named in `Backend.capabilities` and in a scenario's `requires`.
+CAPABILITIES = {
+    "sessions": "several connections to one store at once, each on its own thread, "
+    "with begin / commit / rollback",
+    "concurrent-writers": "two sessions can each hold an open write transaction at once",
+}
 
 
 class Outcome(enum.Enum):
@@ -38,6 +45,20 @@ class Session(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # Transactions, for scenarios with sessions. The defaults send the SQL standard's
+    # statements; an engine whose writers must announce themselves overrides begin.
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def cancel(self) -> None:  # noqa: B027 - optional: without it a stuck session is abandoned
+        """Interrupt, from another thread, the statement this session is running."""
+
 
 class Store(ABC):
     """One isolated event store (a database, schema or file) with the DDL applied."""
@@ -53,12 +74,19 @@ class Store(ABC):
     def close(self) -> None:
         """Drop everything this store created. Safe to call twice."""
 
+    def waiting(self, session: Session) -> bool | None:
+        """Whether `session`'s running statement waits for a lock another session holds;
+        None when the engine cannot tell (the kit then waits a grace period instead)."""
+        return None
+
 
 class Backend(ABC):
     """One engine. Instantiated once per run with the user's DSN and DDL."""
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    # capability -> why this engine lacks it, shown when a scenario is not applicable
+    limitations: ClassVar[dict[str, str]] = {}
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
@@ -82,6 +110,16 @@ class Backend(ABC):
 
     @abstractmethod
     def server_version(self) -> str: ...
+
+    @classmethod
+    def not_applicable(cls, needed: Iterable[str]) -> str | None:
+        """Why a scenario needing these capabilities cannot run here; None if it can."""
+        for capability in needed:
+            if capability not in cls.capabilities:
+                return cls.limitations.get(capability) or (
+                    f"the {cls.name} backend lacks {capability!r} ({CAPABILITIES[capability]})"
+                )
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need it
         """Release what `prepare` made (templates, temporary folders)."""

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
@@ -50,7 +51,13 @@ class PostgresSession(Session):
         cursor = self.connection.execute(to_format_style(sql), tuple(params))
         return cursor.fetchall() if cursor.description else []
 
+    def cancel(self) -> None:
+        """Interrupt, from another thread, the statement this session is running."""
+        if self.connection.info.transaction_status == TransactionStatus.ACTIVE:
+            self.connection.cancel_safe()
+
     def close(self) -> None:
+        self.cancel()
         self.connection.close()
         self.store.forget(self)
 
@@ -61,6 +68,7 @@ class PostgresStore(Store):
         self.schema = schema
         self.sessions: set[PostgresSession] = set()
         self.lock = threading.Lock()
+        self.monitor: psycopg.Connection[Any] | None = None
 
     def session(self) -> PostgresSession:
         connection = self.backend.connect(search_path=self.schema)
@@ -73,6 +81,17 @@ class PostgresStore(Store):
         with self.lock:
             self.sessions.discard(session)
 
+    def waiting(self, session: Session) -> bool | None:
+        """Whether the session's statement waits for a lock another backend holds."""
+        assert isinstance(session, PostgresSession)
+        if self.monitor is None:
+            self.monitor = self.backend.connect()
+        pid = session.connection.info.backend_pid
+        row = self.monitor.execute(
+            "SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,)
+        ).fetchone()
+        return bool(row and row[0])
+
     def reapply_ddl(self) -> None:
         with self.backend.connect(search_path=self.schema) as connection:
             apply_ddl(connection, self.backend.ddl, self.backend.statements)
@@ -83,6 +102,8 @@ class PostgresStore(Store):
             sessions = list(self.sessions)
         for session in sessions:
             session.close()
+        if self.monitor is not None:
+            self.monitor.close()
         self.backend.drop_schema(self.schema)
 
 
@@ -95,7 +116,8 @@ def apply_ddl(
             connection.execute(statement.text)
         except psycopg.Error as exc:
             line = statement.line_of(_position(exc))
-            exc.add_note(f"{ddl.path}:{line}: {first_line(statement.text)}")
+            text = ddl.text.splitlines()[line - 1] if line > statement.line else statement.text
+            exc.add_note(f"{ddl.path}:{line}: {first_line(text)}")
             raise
 
 
@@ -106,6 +128,7 @@ def _position(exc: psycopg.Error) -> int | None:
 
 class PostgresBackend(Backend):
     name = "postgresql"
+    capabilities = frozenset({"sessions", "concurrent-writers"})
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
@@ -255,6 +278,9 @@ def _is_custom(code: str) -> bool:
 
 def _conninfo(dsn: str) -> str:
     """The user's DSN with a connect timeout (unless set) so an unreachable server fails fast."""
+    if "://" in dsn:  # libpq knows the URI scheme in lower case only
+        scheme, rest = dsn.split("://", 1)
+        dsn = f"{scheme.lower()}://{rest}"
     try:
         params = conninfo_to_dict(dsn)
     except psycopg.Error as exc:

@@ -4,6 +4,14 @@ The DDL is applied once to a template file; each store is a copy of it, which is
 the same as applying the DDL to an empty database and far cheaper. Every session is
 a new connection with the driver's defaults, so a rule that needs a per-connection
 pragma (foreign_keys) does not count as enforced by the database.
+
+Concurrency: SQLite has one writer at a time. A session's transaction starts with
+BEGIN IMMEDIATE, which takes the write lock at once (a deferred transaction that read
+first and then tries to write can deadlock with another writer). A lock conflict
+(SQLITE_BUSY) is a wait, never an outcome: the statement runs again as soon as another
+connection of the store finishes a statement, the only moment a lock can be released.
+That is SQLite's busy handler without its sleeps, so the kit sees exactly when a
+session waits, and a waiting append is judged by the DDL's rules once the lock is free.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,24 +58,119 @@ def _has_code(statement: str) -> bool:
     )
 
 
+SQLITE_BUSY = 5
+# A statement that still finds the database locked after this long fails (an error),
+# as the driver's default busy timeout would: a lock held by another process is not ours.
+LOCK_WAIT_LIMIT = 60.0
+
+
+class LockBoard:
+    """Where the connections of one store wait for each other's locks.
+
+    A statement refused with SQLITE_BUSY waits until some statement of the store has
+    finished since it was sent (only then can a lock have been released), and then for
+    its turn: refused statements run again one at a time, in the order they were
+    refused. So two retries never collide, and a retry never meets a lock that is held
+    only for the moment of another retry.
+    """
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.generation = 0  # statements finished so far, on any connection of the store
+        self.refused: dict[SqliteSession, int] = {}  # waiting session -> generation it saw
+        self.retrying: SqliteSession | None = None
+
+    def finished(self, session: SqliteSession) -> None:
+        with self.condition:
+            self.generation += 1
+            if self.retrying is session:
+                self.retrying = None
+            self.condition.notify_all()
+
+    def wait_turn(self, session: SqliteSession, seen: int, deadline: float) -> bool:
+        """After a refusal: wait to run again; False if cancelled or past the deadline."""
+        with self.condition:
+            if self.retrying is session:
+                self.retrying = None
+                self.condition.notify_all()
+            self.refused[session] = seen
+            try:
+                while not self._turn(session):
+                    left = deadline - time.monotonic()
+                    if session.cancelled or left <= 0:
+                        return False
+                    self.condition.wait(left)
+            finally:
+                del self.refused[session]
+            self.retrying = session
+            return True
+
+    def _turn(self, session: SqliteSession) -> bool:
+        if self.retrying is not None:
+            return False
+        due = [s for s, seen in self.refused.items() if seen != self.generation]
+        return bool(due) and due[0] is session
+
+    def is_waiting(self, session: SqliteSession) -> bool:
+        """Waiting now: refused, and no statement has finished since to free the lock."""
+        with self.condition:
+            return self.refused.get(session) == self.generation
+
+    def cancel(self, session: SqliteSession) -> None:
+        with self.condition:
+            session.cancelled = True
+            self.condition.notify_all()
+
+
 class SqliteSession(Session):
-    def __init__(self, path: Path) -> None:
-        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    def __init__(self, path: Path, board: LockBoard) -> None:
+        self.connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=0
+        )
+        self.board = board
+        self.cancelled = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self.connection.execute(sql, tuple(params)).fetchall()
+        deadline = time.monotonic() + LOCK_WAIT_LIMIT
+        while True:
+            seen = self.board.generation
+            try:
+                rows = self.connection.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                if _is_busy(exc) and self.board.wait_turn(self, seen, deadline):
+                    continue
+                self.board.finished(self)
+                raise
+            self.board.finished(self)
+            return rows
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")
+
+    def cancel(self) -> None:
+        self.board.cancel(self)
+        self.connection.interrupt()
 
     def close(self) -> None:
         self.connection.close()
+        self.board.finished(self)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
 
 
 class SqliteStore(Store):
     def __init__(self, path: Path, ddl: DdlScript) -> None:
         self.path = path
         self.ddl = ddl
+        self.board = LockBoard()
 
     def session(self) -> SqliteSession:
-        return SqliteSession(self.path)
+        return SqliteSession(self.path, self.board)
+
+    def waiting(self, session: Session) -> bool:
+        return isinstance(session, SqliteSession) and self.board.is_waiting(session)
 
     def reapply_ddl(self) -> None:
         apply_ddl(self.path, self.ddl)
@@ -101,7 +206,11 @@ def _memory_folder() -> str | None:
 
 class SqliteBackend(Backend):
     name = "sqlite"
-    capabilities = frozenset({"single-writer"})
+    capabilities = frozenset({"single-writer", "sessions"})
+    limitations = {  # noqa: RUF012 - a class constant, never mutated
+        "concurrent-writers": "SQLite allows one writer at a time: BEGIN IMMEDIATE takes the "
+        "database's write lock, so a second writer waits until the first one ends",
+    }
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
