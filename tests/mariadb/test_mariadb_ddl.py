@@ -3,12 +3,16 @@
 Every file in tests/broken/mariadb/ is the shipped MariaDB DDL with one rule taken
 out, the way a port to MariaDB tends to lose it (a default collation, a UUID column
 type, a unique key that NULLs slip through). It is named for that rule, as the SQLite
-ones are (`rule--variant.ddl`). The scenarios of that rule must fail against it, and
-each failure must blame that rule and no other.
+ones are (`rule--variant.ddl`), and its first line says which rules it breaks: on
+MariaDB some mistakes cannot break one rule alone (a foreign key needs the same
+collation on both sides, so a case-blind name also makes a case-blind definition).
+The scenarios of those rules run against it: each rule must be caught, and every
+failure must blame only rules the file declares.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +32,16 @@ def broken_rule(path: Path) -> str:
     return path.stem.split("--")[0]
 
 
+def declared_rules(path: Path) -> list[str]:
+    """`-- Breaks exactly one rule: R` or `-- Breaks these rules: R, S`; R names the file."""
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    match = re.fullmatch(r"-- Breaks (?:exactly one rule|these rules): (.+)", first)
+    assert match, f"{path.name}: the first line must say which rules it breaks"
+    rules = [rule.strip() for rule in match.group(1).split(",")]
+    assert (rules[0] == broken_rule(path)) and (len(rules) == 1) == ("exactly" in first)
+    return rules
+
+
 def test_the_bundled_corpus_passes_on_the_shipped_mariadb_ddl(
     pytester: pytest.Pytester,
     mariadb_ddl: Path,
@@ -45,21 +59,21 @@ def test_the_bundled_corpus_passes_on_the_shipped_mariadb_ddl(
 def test_every_broken_mariadb_ddl_names_a_catalogued_rule() -> None:
     assert len(BROKEN_DDLS) >= 10
     for path in BROKEN_DDLS:
-        rule = broken_rule(path)
-        assert rule in load_catalogue(), path.name
-        assert f"Breaks exactly one rule: {rule}\n" in path.read_text(encoding="utf-8")
+        for rule in declared_rules(path):
+            assert rule in load_catalogue(), path.name
 
 
 @pytest.mark.parametrize("path", BROKEN_DDLS, ids=lambda path: path.stem)
-def test_a_broken_mariadb_ddl_is_caught_by_its_rule_only(
+def test_a_broken_mariadb_ddl_is_caught_by_its_rules_only(
     path: Path, mariadb_dsn: str, kit_databases: Callable[[], set[str]]
 ) -> None:
-    rule = broken_rule(path)
-    scenarios = [s for s in corpus() if rule in s.all_rules]
+    rules = set(declared_rules(path))
+    scenarios = [s for s in corpus() if rules & set(s.all_rules)]
     backend = MariadbBackend(mariadb_dsn, DdlScript.read(path))
     failures = [result for result in run_on(backend, scenarios) if not result.passed]
 
-    assert failures, f"{path.name}: no scenario of {rule} fails, so the kit cannot see it broken"
-    blamed_elsewhere = [r for r in failures if set(r.violated_rules) != {rule}]
+    caught = {rule for result in failures for rule in result.violated_rules}
+    assert caught >= rules, f"{path.name}: no scenario shows {sorted(rules - caught)} broken"
+    blamed_elsewhere = [r for r in failures if not set(r.violated_rules) <= rules]
     assert not blamed_elsewhere, "\n\n".join(failure_text(r) for r in blamed_elsewhere)
     assert kit_databases() == set()
