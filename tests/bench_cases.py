@@ -250,10 +250,10 @@ def kill_server_writer(
     writer, killer = store.session(), store.session()
     try:
         (connection_id,) = writer.execute(whoami)[0]
-        writer.execute("BEGIN")
+        writer.begin()
         writer.execute(sql.APPEND_FIRST, first_append(ids))
         if when == AFTER_COMMIT:
-            writer.execute("COMMIT")
+            writer.commit()
         killer.execute(kill, (connection_id,))
         with pytest.raises(Exception) as lost:
             writer.execute("SELECT 1")

@@ -20,14 +20,14 @@ ROWS_PER_TRANSACTION = 5000
 
 @contextmanager
 def transaction(session: Session) -> Iterator[None]:
-    """One transaction; rolled back if the block raises."""
-    session.execute("BEGIN")
+    """One transaction, begun as the backend begins a write; rolled back if the block raises."""
+    session.begin()
     try:
         yield
     except BaseException:
-        session.execute("ROLLBACK")
+        session.rollback()
         raise
-    session.execute("COMMIT")
+    session.commit()
 
 
 @lru_cache(maxsize=64)
