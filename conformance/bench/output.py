@@ -371,58 +371,55 @@ def draw_charts(report: Report, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{report.engine} ({report.server_version})"
-    paths = []
 
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
     for workload in (DISTINCT, BARE, HOT):
         counts = report.writer_counts(workload)
-        if not counts:
-            continue
         spreads = [Spread.of(report.rates(workload, n)) for n in counts]
-        axes.errorbar(
-            counts,
-            [s.median for s in spreads],
-            yerr=[[s.median - s.min for s in spreads], [s.max - s.median for s in spreads]],
-            marker="o",
-            capsize=3,
-            label=WORKLOAD_WORDS[workload],
-        )
+        plot_spreads(axes, counts, spreads, WORKLOAD_WORDS[workload])
     axes.set_xscale("log", base=2)
     axes.set_xticks(report.writer_counts(DISTINCT) or [1])
     axes.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    axes.set_xlabel("concurrent writers")
-    axes.set_ylabel("acknowledged appends per second")
-    axes.set_ylim(bottom=0)
-    axes.set_title(f"append throughput, {title}")
-    axes.legend()
-    axes.grid(alpha=0.3)
-    paths.append(save(figure, folder / f"{report.engine}-throughput.png", pyplot))
+    throughput = folder / f"{report.engine}-throughput.png"
+    finish(axes, "concurrent writers", "acknowledged appends per second")
+    save(figure, throughput, f"append throughput, {title}", pyplot)
 
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
     sizes = sorted(report.replays)
     for index, label in ((0, "p50"), (1, "p99")):
         spreads = [Spread.of([r[index] for r in report.replays[n]]) for n in sizes]
-        axes.errorbar(
-            sizes,
-            [s.median for s in spreads],
-            yerr=[[s.median - s.min for s in spreads], [s.max - s.median for s in spreads]],
-            marker="o",
-            capsize=3,
-            label=label,
-        )
+        plot_spreads(axes, sizes, spreads, label)
     axes.set_xscale("log")
-    axes.set_xlabel("events in the store")
-    axes.set_ylabel("replay latency of a 100-event stream, ms")
+    replay = folder / f"{report.engine}-replay.png"
+    finish(axes, "events in the store", "replay latency of a 100-event stream, ms")
+    save(figure, replay, f"replay latency, {title}", pyplot)
+    return [throughput, replay]
+
+
+def plot_spreads(axes: Any, xs: list[int], spreads: list[Spread], label: str) -> None:
+    """Medians joined by a line, min and max as error bars."""
+    if not xs:
+        return
+    axes.errorbar(
+        xs,
+        [s.median for s in spreads],
+        yerr=[[s.median - s.min for s in spreads], [s.max - s.median for s in spreads]],
+        marker="o",
+        capsize=3,
+        label=label,
+    )
+
+
+def finish(axes: Any, xlabel: str, ylabel: str) -> None:
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
     axes.set_ylim(bottom=0)
-    axes.set_title(f"replay latency, {title}")
     axes.legend()
     axes.grid(alpha=0.3)
-    paths.append(save(figure, folder / f"{report.engine}-replay.png", pyplot))
-    return paths
 
 
-def save(figure: Any, path: Path, pyplot: Any) -> Path:
+def save(figure: Any, path: Path, title: str, pyplot: Any) -> None:
+    figure.axes[0].set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
-    return path
