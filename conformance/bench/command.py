@@ -248,11 +248,6 @@ def session_setup(backend: Backend, settings: Settings) -> list[str]:
     return []
 
 
-# Bulk loading only: a page cache that holds the indexes being filled (SQLite's default
-# is 2 MB, and random UUID keys then cost a page read per index per row).
-LOAD_SETUP = {"sqlite": ["PRAGMA cache_size = -262144"]}
-
-
 @dataclass(frozen=True)
 class BenchStore:
     """A store whose sessions all start with the bench's session setup."""
@@ -380,8 +375,6 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
             bench_store, loader = stores.enter_context(
                 fresh_store(backend, session_setup(backend, settings))
             )
-            for statement in LOAD_SETUP.get(backend.name, ()):
-                loader.execute(statement)
             # Replays are timed on a session of their own, with the bench's settings only.
             timed = stores.enter_context(closing(bench_store.session()))
             store = LoadedStore(timed, StreamIds())

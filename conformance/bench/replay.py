@@ -39,13 +39,15 @@ DATA = '{"note": "bulk-loaded benchmark event", "amount": 12345}'
 
 
 class StreamIds:
-    """Ids of bulk-loaded events: a random 64-bit prefix per store, then (kind, stream, position)."""
+    """Ids of bulk-loaded events: a random 64-bit prefix per store, then (kind, position,
+    stream). They rise in load order, as time-ordered ids (UUIDv7) do, so every index on
+    an id grows at its right edge and a load needs no more cache than one batch."""
 
     def __init__(self) -> None:
         self.prefix = secrets.randbits(64) << 64
 
     def of(self, kind: int, stream: int, position: int) -> str:
-        return str(uuid.UUID(int=self.prefix | kind << 60 | stream << 16 | position))
+        return str(uuid.UUID(int=self.prefix | kind << 60 | position << 44 | stream))
 
 
 def stream_key(stream: int) -> str:
