@@ -303,7 +303,7 @@ def create_hot_instances(
     keys = [f"hot-{i}" for i in range(count)]
     for key in keys:
         ids = (new_id(), new_id())
-        outcome = append(session, backend, key, FIRST_EVENT, payload(-1, 0), ids, None)
+        outcome = append(session, backend, key, FIRST_EVENT, payload(-1), ids, None)
         if outcome is not Outcome.ACCEPTED:
             raise BenchFailure(f"the first event of hot instance {key!r} was {outcome.value}")
         setup_ledger.record(ledger.ACKNOWLEDGED, *ids)

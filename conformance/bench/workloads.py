@@ -43,8 +43,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def payload(writer: int, count: int) -> str:
-    return f'{{"writer": {writer}, "n": {count}, "note": "benchmark event"}}'
+def payload(writer: int) -> str:
+    """A small JSON document, as most events carry."""
+    return f'{{"writer": {writer}, "note": "benchmark event", "amount": 12345}}'
 
 
 def append(
@@ -107,9 +108,7 @@ class Writer(ABC):
         self.tag = tag
 
     def attempt(self, key: str, event: str, ids: tuple[str, str], previous: Any) -> Outcome:
-        outcome = append(
-            self.session, self.backend, key, event, payload(self.index, 0), ids, previous
-        )
+        outcome = append(self.session, self.backend, key, event, payload(self.index), ids, previous)
         self.ledger.record(LEDGER_OUTCOME[outcome], *ids)
         return outcome
 
