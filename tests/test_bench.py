@@ -129,6 +129,7 @@ def test_a_ddl_that_does_not_apply_is_one_line(tmp_path: Path, capsys) -> None:
     assert f"{broken}:1" in capsys.readouterr().err
 
 
+@pytest.mark.postgres
 def test_bench_on_postgresql_leaves_no_schema(tmp_path: Path, pg_dsn: str) -> None:
     code, results = run_bench(tmp_path, shipped_ddl("postgresql"), f"--dsn={pg_dsn}")
     assert code == 0
@@ -143,7 +144,7 @@ def test_bench_on_postgresql_leaves_no_schema(tmp_path: Path, pg_dsn: str) -> No
 
 # --- the invariant checker -----------------------------------------------------------
 
-ENGINES = ["sqlite", "postgresql"]
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="module", params=ENGINES)

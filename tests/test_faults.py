@@ -61,6 +61,7 @@ def test_sqlite_writer_process_killed_mid_append(
     assert_kill_mid_append(sqlite_event_store, when, kill_sqlite_writer, setup, after)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("when", WHEN)
 def test_postgres_backend_terminated_mid_append(postgres_event_store: Backend, when: str) -> None:
     assert_kill_mid_append(postgres_event_store, when, kill_server_writer)
