@@ -2,10 +2,11 @@
 
 A Hypothesis state machine draws steps a client (or an attacker) could send: definitions,
 first and subsequent appends, stale appends, duplicate and malformed ids, misapplied and
-misspelled names, NULLs, replays, UPDATE/DELETE attempts, a re-applied DDL. The reference
-model says what each step must do; the scenario runner performs it on the database and
-judges it exactly as it judges a scenario file (outcome, and the whole store after every
-write), and the stream an append touched is replayed after it. The first step the two
+misspelled names, NULLs, replays, UPDATE, DELETE and TRUNCATE attempts, a re-applied DDL,
+tricky and large data. The reference model says what each step must do; the scenario
+runner performs it on the database and judges it exactly as it judges a scenario file
+(outcome, and the whole store after every write), and the stream an append touched is
+replayed after it. The first step the two
 disagree on ends the example; Hypothesis shrinks it, and the minimal case is written out
 as a scenario file that reproduces the failure when the plugin runs it.
 
@@ -60,12 +61,13 @@ from conformance.scenario import (
     ScenarioFile,
     Step,
     Target,
+    TruncateStep,
     UpdateStep,
 )
 from conformance.selfcheck import self_check
-from conformance.writer import DEFAULT_DATA, scenario_yaml
+from conformance.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
 
-DEFAULT_EXAMPLES = 300
+DEFAULT_EXAMPLES = 200
 STEPS_PER_EXAMPLE = 20
 
 # The vocabulary: a small world, so that steps collide with each other often.
@@ -79,7 +81,8 @@ DEFINITIONS = (
 KEYS = ("k-1", "K-1")  # two instances under each entity: keys compare exactly
 DEFINE_ENTITIES = ("order", "customer", "Order", "order ")
 DEFINE_EVENTS = ("created", "registered", "Created", "created ", "refunded")
-# Data that a careless column type or collation would not give back as sent.
+# Data that a careless column type or collation would not give back as sent (the last
+# one is a single large event: 1 Mi characters).
 TRICKY_DATA = (
     "007",
     "1.50",
@@ -95,6 +98,7 @@ TRICKY_DATA = (
     "\u00e9t\u00e9",
     "\U0001f600",
     '{"a": 1}',
+    "x" * 2**20,
 )
 DATA = st.one_of(
     st.just(DEFAULT_DATA),
@@ -217,11 +221,12 @@ class Divergence(Exception):
     @property
     def rules(self) -> tuple[str, ...]:
         """The rules the database broke on the last step."""
+        last = self.steps[-1] if self.steps else None
         outcomes = {outcome.value for outcome in Outcome}
-        sent = isinstance(self.steps[-1], AppendStep) and self.report.expected == "accepted"
+        sent = isinstance(last, AppendStep) and self.report.expected == "accepted"
         if sent and self.report.actual not in outcomes:
             return ("replay.order_and_data",)  # accepted, but the row stored is not the row sent
-        return self.report.violated or self.steps[-1].rules or FUZZ_RULES
+        return self.report.violated or (last.rules if last else ()) or FUZZ_RULES
 
 
 class StoreMachine(RuleBasedStateMachine):
@@ -457,10 +462,17 @@ class StoreMachine(RuleBasedStateMachine):
         self.replay_stream(*(self.stream(dice) or ("order", KEYS[0])))
 
     def change(self, dice: Dice, data: str) -> None:
-        """An UPDATE of one column, or a DELETE, of one event, one definition or a whole table."""
+        """An UPDATE of one column or a DELETE (of one event, one definition or a whole
+        table), or a TRUNCATE of a table."""
         rows, target = self.target(dice)
-        if dice.flag():
+        how = dice.pick(("update", "update", "delete", "truncate"))
+        if how == "delete":
             self.attempt_change(self.model.delete(rows), DeleteStep(HERE, (), target))
+            return
+        if how == "truncate":
+            table = "events" if isinstance(rows, EventRows) else "entity_events"
+            every = EventRows() if isinstance(rows, EventRows) else DefinitionRows()
+            self.attempt_change(self.model.delete(every), TruncateStep(HERE, (), table))
             return
         columns = EVENT_COLUMNS if isinstance(rows, EventRows) else ("entity", "event")
         column = dice.pick(columns) or "data"
@@ -485,7 +497,9 @@ class StoreMachine(RuleBasedStateMachine):
             return EventRows(), Target(table="events")
         return DefinitionRows(), Target(table="entity_events")
 
-    def attempt_change(self, verdict: Verdict, step: UpdateStep | DeleteStep) -> None:
+    def attempt_change(
+        self, verdict: Verdict, step: UpdateStep | DeleteStep | TruncateStep
+    ) -> None:
         if verdict.accepted:
             return  # it would change nothing, so it could show nothing
         self.perform(replace(step, rules=verdict.rules))
@@ -501,6 +515,8 @@ def exercised_rule(model: ReferenceModel, request: AppendRequest) -> str:
     """The rule an accepted append puts to the test, to blame if the database refuses it."""
     if request.data == "":
         return "appends.empty_data"
+    if request.data is not None and len(request.data) > LONG_DATA:
+        return "replay.order_and_data"  # a large event must be stored and replayed whole
     if any(value != value.lower() for value in (request.event_id, request.command_id) if value):
         return "appends.uuid_ids"
     if request.previous_id is None:

@@ -39,6 +39,7 @@ from conformance.scenario import (
     Symbol,
     Target,
     TransactionStep,
+    TruncateStep,
     UpdateStep,
 )
 
@@ -87,6 +88,7 @@ class ModelRun:
             ReplayStep: self.replay,
             UpdateStep: self.update,
             DeleteStep: self.delete,
+            TruncateStep: self.truncate,
             TransactionStep: self.transaction,
             RaceStep: self.race,
         }
@@ -101,7 +103,8 @@ class ModelRun:
         """Model reasons with symbolic names in place of the UUIDs they stand for."""
         for names in (self.event_ids, self.command_ids):
             for name, value in names.items():
-                text = text.replace(value, name)
+                if value:
+                    text = text.replace(value, name)
         return text
 
     # --- steps --------------------------------------------------------------------
@@ -130,15 +133,15 @@ class ModelRun:
         return verdict
 
     def request(self, a: Append) -> AppendRequest:
+        """The append as the runner sends it (`id:` with a literal binds the name to it)."""
+        event_id = ScenarioRun.bind(
+            a.name, self.resolve(a.event_id, self.event_ids), self.event_ids
+        )
+        command_id = self.resolve(a.command_id, self.command_ids)
+        ScenarioRun.bind(a.command_name, command_id, self.command_ids)
         previous = None if a.previous_id is None else self.resolve(a.previous_id, self.event_ids)
         return AppendRequest(
-            a.entity,
-            a.entity_key,
-            a.event,
-            a.data,
-            self.resolve(a.event_id, self.event_ids),
-            self.resolve(a.command_id, self.command_ids),
-            previous,
+            a.entity, a.entity_key, a.event, a.data, event_id, command_id, previous
         )
 
     def transaction(self, step: TransactionStep) -> Disagreement | None:
@@ -178,10 +181,11 @@ class ModelRun:
         wanted = 1 if step.expect == "one" else len(step.appends)
         if committed == wanted:
             return None
+        said = "; ".join(f"racer {i}: {self.readable(str(v))}" for i, v in enumerate(verdicts, 1))
         return Disagreement(
             f"race of {len(step.appends)} appends",
             f"{step.expect} commits",
-            f"{committed} of them are accepted when run one after another",
+            f"{committed} of them are accepted when run one after another ({said})",
         )
 
     def replay(self, step: ReplayStep) -> Disagreement | None:
@@ -229,6 +233,10 @@ class ModelRun:
     def delete(self, step: DeleteStep) -> Disagreement | None:
         rows, words = self.rows(step.target)
         return self.judge(step, f"delete {words}", "unchanged", self.model.delete(rows))
+
+    def truncate(self, step: TruncateStep) -> Disagreement | None:
+        rows, _ = self.rows(Target(table=step.table))
+        return self.judge(step, f"truncate {step.table}", "unchanged", self.model.delete(rows))
 
     def rows(self, target: Target) -> tuple[Rows, str]:
         if target.event is not None:

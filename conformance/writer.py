@@ -25,10 +25,12 @@ from conformance.scenario import (
     Step,
     Symbol,
     Target,
+    TruncateStep,
     UpdateStep,
 )
 
 DEFAULT_DATA = "{}"
+LONG_DATA = 1000
 
 
 def scenario_yaml(
@@ -91,6 +93,8 @@ def _body(step: Step) -> dict[str, Any]:
         }
     if isinstance(step, DeleteStep):
         return {"delete": _target(step.target), "expect": "unchanged"}
+    if isinstance(step, TruncateStep):
+        return {"truncate": step.table, "expect": "unchanged"}
     if isinstance(step, ReapplyStep):
         return {"reapply": "ddl", "expect": "accepted"}
     if isinstance(step, CheckStep):
@@ -101,7 +105,7 @@ def _body(step: Step) -> dict[str, Any]:
 def _append(a: Append) -> dict[str, Any]:
     out: dict[str, Any] = {"entity": a.entity, "entityKey": a.entity_key, "event": a.event}
     if a.data != DEFAULT_DATA:
-        out["data"] = a.data
+        out["data"] = _data(a.data)
     if a.name:
         out["id"] = a.name
     out.update(_id("eventId", a.event_id, "id"))
@@ -109,6 +113,13 @@ def _append(a: Append) -> dict[str, Any]:
     if a.previous_id is not None:
         out.update(_id("previousId", a.previous_id, "previous"))
     return out
+
+
+def _data(data: str | None) -> Any:
+    """Long data made of one character is written the short way: {repeat, times}."""
+    if data and len(data) > LONG_DATA and data == data[0] * len(data):
+        return {"repeat": data[0], "times": len(data)}
+    return data
 
 
 def _id(literal_key: str, value: IdValue, symbolic_key: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from conformance.backends.sqlite import SqliteBackend, SqliteStore
 from conformance.ddl import DdlScript
 from conformance.fuzz import DATA, DEFINITIONS, event_uuid, fuzz
 from conformance.loader import load_file
-from conformance.scenario import Append, AppendStep, Literal, Location
+from conformance.scenario import Append, AppendStep, Literal, Location, TruncateStep
 from conformance.writer import scenario_yaml
 
 BROKEN = sorted((REPO / "tests" / "broken" / "sqlite").glob("*.ddl"))
@@ -42,6 +42,21 @@ def test_a_written_scenario_loads_back_with_the_same_values(
     (loaded,) = load_file(path).scenarios[0].steps
     assert isinstance(loaded, AppendStep)
     assert loaded.append == append and loaded.expect == "rejected"
+
+
+def test_a_truncate_and_a_large_event_are_written_the_scenario_way(tmp_path: Path) -> None:
+    large = "x" * 70000
+    append = Append("order", "k-1", "created", large, Literal(event_uuid(1)), Literal(None), None)
+    steps = [AppendStep(Location("x", 1), (), append, "rejected"),
+             TruncateStep(Location("x", 2), (), "events")]  # fmt: skip
+    text = scenario_yaml(description="d", definitions=DEFINITIONS, name="n",
+                         rules=["appends.required"], steps=steps)  # fmt: skip
+    assert "{repeat: x, times: 70000}" in text and "truncate: events" in text
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path).scenarios[0].steps
+    assert isinstance(loaded[0], AppendStep) and loaded[0].append == append
+    assert isinstance(loaded[1], TruncateStep) and loaded[1].table == "events"
 
 
 class CountingBackend(SqliteBackend):

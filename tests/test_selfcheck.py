@@ -161,6 +161,20 @@ WRONG = [
     ),
     pytest.param(
         """\
+        rules: [races.independent_commits]
+        steps:
+          - race:
+              - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+              - append: {entity: order, entityKey: o-1, event: shipped, previous: o1_paid}
+            expect: all
+        """,
+        "case.yaml:11: scenario 'the case', race of 2 appends: the file says all commits, "
+        "the model says 1 of them are accepted when run one after another "
+        "(racer 1: accepted; racer 2: rejected: chain.linear (*))",
+        id="a race where both writers follow the same event, expected to commit both",
+    ),
+    pytest.param(
+        """\
         rules: [definitions.required]
         steps:
           - define: {entity: order, event: null}
@@ -180,6 +194,19 @@ def test_a_wrong_expectation_is_named_with_file_line_step_and_both_sides(
     with pytest.raises(ScenarioError) as excinfo:
         check(tmp_path, body)
     assert matches(str(excinfo.value), message), str(excinfo.value)
+
+
+def test_a_truncate_of_an_empty_table_proves_nothing(tmp_path: Path) -> None:
+    head = HEAD.split("history:")[0] + "scenarios:\n  - name: the case\n"
+    body = "rules: [immutability.events]\nsteps:\n  - truncate: events\n    expect: unchanged\n"
+    with pytest.raises(ScenarioError) as excinfo:
+        check(tmp_path, body, head=head)
+    assert str(excinfo.value) == (
+        "case.yaml:8: scenario 'the case', truncate events: the file says unchanged, "
+        "the model says it would change nothing, so it proves nothing"
+    )
+    definitions = body.replace("immutability.events", "definitions.immutable")
+    check(tmp_path, definitions.replace("truncate: events", "truncate: entity_events"), head=head)
 
 
 def test_a_history_the_model_rejects_is_named_at_its_line(tmp_path: Path) -> None:
