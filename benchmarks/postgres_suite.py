@@ -6,6 +6,8 @@ median, min and max over the rounds and the time per scenario; the target is < 1
 wall for the whole corpus. `--isolation` also prints what one scenario store costs:
 a fresh schema with the DDL applied and dropped (what the backend does) against a
 database cloned from a template (CREATE DATABASE ... TEMPLATE, then DROP DATABASE).
+Last, how long bad input takes to become its one line: a port with no server and a
+server that accepts the connection but never answers (target: < 5 s each).
 
     python benchmarks/postgres_suite.py [--dsn URL] [--rounds 5] [--isolation]
     python benchmarks/postgres_suite.py --embedded   # a throwaway embedded PostgreSQL 18
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -33,8 +36,8 @@ DEFAULT_DSN = os.environ.get("CONFORMANCE_PG_DSN", "postgresql://postgres@127.0.
 TARGET_SECONDS = 10.0
 
 
-def corpus_run(dsn: str, folder: Path) -> tuple[float, int]:
-    """(wall seconds, scenarios passed) of one pytest process over the bundled corpus."""
+def kit_run(dsn: str, folder: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, the process) of one `pytest --ddl --dsn` over the bundled corpus."""
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -52,7 +55,12 @@ def corpus_run(dsn: str, folder: Path) -> tuple[float, int]:
         text=True,
         check=False,
     )
-    elapsed = time.perf_counter() - start
+    return time.perf_counter() - start, done
+
+
+def corpus_run(dsn: str, folder: Path) -> tuple[float, int]:
+    """(wall seconds, scenarios passed) of one pytest process over the bundled corpus."""
+    elapsed, done = kit_run(dsn, folder)
     if done.returncode != 0:
         sys.exit(f"pytest failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
     summary = done.stdout.strip().splitlines()[-1]  # "128 passed in 3.21s"
@@ -136,6 +144,23 @@ def clone_template(backend) -> Iterator[tuple[psycopg.Connection, str]]:
         admin.close()
 
 
+def measure_bad_input() -> None:
+    """How long the kit takes to give up on a server that refuses, and on one that never answers."""
+    with tempfile.TemporaryDirectory() as folder, socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts the TCP connection, then never speaks
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            refused = probe.getsockname()[1]
+        for label, port in (
+            ("port with no server", refused),
+            ("server that never answers", silent.getsockname()[1]),
+        ):
+            elapsed, done = kit_run(f"postgresql://postgres@127.0.0.1:{port}/test", Path(folder))
+            line = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            print(f"{label:<34} {elapsed:6.2f} s, exit {done.returncode}: {line}")
+
+
 @contextlib.contextmanager
 def embedded_server() -> Iterator[str]:
     with warnings.catch_warnings():
@@ -170,6 +195,7 @@ def main() -> None:
         print(f"target: bundled corpus < {TARGET_SECONDS:.0f} s wall ({median:.2f} s)")
         if options.isolation:
             measure_isolation(dsn, max(options.rounds, 20))
+    measure_bad_input()
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import conformance
-
-PACKAGE = Path(conformance.__file__).resolve().parent
-SHIPPED_DDL = PACKAGE.parent / "ddl" / "sqlite-event-store.ddl"
+# The checkout's package folder: CI tests an installed kit, whose package folder also
+# holds the bundled scenarios and has no ddl/ beside it.
+CHECKOUT = Path(__file__).resolve().parent.parent
+PACKAGE = CHECKOUT / "conformance"
+SHIPPED_DDL = CHECKOUT / "ddl" / "sqlite-event-store.ddl"
 
 
 def test_the_package_folder_holds_no_scenarios(pytester: pytest.Pytester) -> None:

@@ -20,7 +20,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from helpers import corpus, run_on
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from test_plugin import bundled_count, one_error_line
 
 from conformance.backends.base import Outcome
@@ -157,6 +157,20 @@ def test_scenarios_on_two_xdist_workers_never_share_a_schema(
     assert len(workers) == 2
     for pid in workers:
         assert own_schemas(pg_dsn, pid) == []
+
+
+LIBPQ_VARIABLES = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE"}
+
+
+def test_an_empty_host_falls_back_to_the_libpq_environment(
+    pytester: pytest.Pytester, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--dsn=postgresql://` names no server: libpq's PGHOST, PGUSER, ... say which."""
+    for key, value in conninfo_to_dict(pg_dsn).items():
+        if key in LIBPQ_VARIABLES and value:
+            monkeypatch.setenv(LIBPQ_VARIABLES[key], str(value))
+    result = run_kit(pytester, POSTGRES_DDL, "postgresql://", "-q", "-m", "chain.linear")
+    result.assert_outcomes(passed=bundled_count("chain.linear"))
 
 
 # --- bad input: one line, exit 4, nothing touched ---------------------------------------

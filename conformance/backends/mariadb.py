@@ -94,10 +94,10 @@ class MariadbStore(Store):
         self.backend.apply_ddl_to(self.name)
 
     def waiting(self, session: Session) -> bool | None:
-        """Whether the session's statement waits for a row or table lock."""
+        """Whether the session's statement waits for a row or table lock; None when the
+        kit's user may not see other connections' locks (no PROCESS privilege)."""
         assert isinstance(session, MariadbSession)
-        rows = self.backend.databases.admin_execute(LOCK_WAITS, (session.connection_id,) * 2)
-        return bool(rows)
+        return self.backend.databases.waits_for_lock(session.connection_id)
 
     def close(self) -> None:
         """Close idle sessions here; a session still running a statement on another thread
@@ -114,17 +114,10 @@ class MariadbStore(Store):
         self.backend.databases.drop_later(self.name, running)
 
 
-# A session waits for a lock: InnoDB row locks, or a metadata lock on a table.
-LOCK_WAITS = (
-    "SELECT 1 FROM information_schema.INNODB_TRX "
-    "WHERE trx_mysql_thread_id = %s AND trx_state = 'LOCK WAIT' "
-    "UNION ALL SELECT 1 FROM information_schema.PROCESSLIST "
-    "WHERE ID = %s AND STATE LIKE 'Waiting for%%lock'"
-)
-
-
 class MariadbBackend(Backend):
     name = "mariadb"
+    # InnoDB locks rows, not tables: writers to different rows never wait for each other.
+    capabilities = frozenset({"sessions", "concurrent-writers"})
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
@@ -141,8 +134,12 @@ class MariadbBackend(Backend):
         or a user who may not create databases, stops the run before any scenario."""
         if not self.statements:
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
-        self.server.reach()
-        self.databases.create_now()
+        try:
+            self.server.reach()
+            self.databases.create_now()
+        except KitError:
+            self.close()  # the run stops here: nothing of this backend may stay open
+            raise
 
     def create_store(self) -> MariadbStore:
         return MariadbStore(self, self.databases.take())

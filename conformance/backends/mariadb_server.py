@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import ssl
 import threading
@@ -31,6 +32,7 @@ ACCESS_DENIED = (1045, 1698)  # wrong password; no password where one is needed
 DATABASE_ACCESS_DENIED = 1044
 UNKNOWN_DATABASE = 1049
 UNKNOWN_THREAD = 1094
+ACCESS_DENIED_FOR_STATUS = 1227  # SHOW ENGINE INNODB STATUS needs the PROCESS privilege
 DROP_LEFT_FILES = 1010  # the database directory was not empty (see rewrite_trigger_files)
 DROP_ATTEMPTS = 3
 CLIENT_ERRORS = range(2000, 3000)  # raised by the driver: no server, lost connection
@@ -170,6 +172,20 @@ def describe_error(exc: BaseException) -> str:
     return f"{code}: {text}" if code is not None else text
 
 
+_TRANSACTION = re.compile(r"^---TRANSACTION ", re.MULTILINE)
+_THREAD_ID = re.compile(r"(?:MariaDB|MySQL) thread id (\d+)")
+
+
+def lock_waiting_connections(innodb_status: str) -> set[int]:
+    """Connection ids whose transaction is in LOCK WAIT, from SHOW ENGINE INNODB STATUS."""
+    waiting = set()
+    for block in _TRANSACTION.split(innodb_status)[1:]:
+        thread = _THREAD_ID.search(block)
+        if thread and "\nLOCK WAIT " in block:
+            waiting.add(int(thread.group(1)))
+    return waiting
+
+
 class Server:
     """One server, reached with one DSN: connections that explain their failures."""
 
@@ -252,6 +268,7 @@ class Databases:
         self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="conformance-mariadb")
         self.ahead: deque[Future[str]] = deque()
         self.drops: list[Future[None]] = []
+        self.cannot_see_locks = False
 
     def create_now(self) -> None:
         """Create one database in this thread, so that a failure is raised here."""
@@ -273,6 +290,8 @@ class Databases:
         try:
             self.admin_execute(f"CREATE DATABASE `{name}` {STORE_DEFAULTS}")
         except pymysql.err.MySQLError as exc:
+            with self.lock:
+                self.recorded.discard(name)  # not created here: never to be dropped
             raise self.server.create_failure(exc) from None
         try:
             self.fill(name)
@@ -324,6 +343,30 @@ class Databases:
         except pymysql.err.MySQLError as exc:
             if error_code(exc) != UNKNOWN_THREAD:
                 raise
+
+    def waits_for_lock(self, connection_id: int) -> bool | None:
+        """Whether one of the kit's connections waits for an InnoDB row lock or a table's
+        metadata lock; None when the user may not look (no PROCESS privilege).
+
+        Row lock waits are read from SHOW ENGINE INNODB STATUS: the INNODB_TRX table is a
+        cache that InnoDB refreshes only after 0.1 s without readers, so a kit polling it
+        every few milliseconds would never see a wait begin.
+        """
+        if self.cannot_see_locks:
+            return None
+        try:
+            status = self.admin_execute("SHOW ENGINE INNODB STATUS")[0][2]
+            states = self.admin_execute(
+                "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = %s", (connection_id,)
+            )
+        except pymysql.err.MySQLError as exc:
+            if error_code(exc) != ACCESS_DENIED_FOR_STATUS:
+                raise
+            self.cannot_see_locks = True
+            return None
+        if any(str(state).startswith("Waiting for") for (state,) in states):
+            return True
+        return connection_id in lock_waiting_connections(status)
 
     def admin_execute(
         self, sql: str, params: tuple[Any, ...] | None = None

@@ -29,6 +29,8 @@ from conformance.backends.mariadb_server import (
 from conformance.ddl import DdlScript
 from conformance.errors import KitError
 
+pytestmark = pytest.mark.mariadb
+
 # --- the DSN ------------------------------------------------------------------------
 
 
@@ -377,3 +379,45 @@ def test_a_ddl_with_delimiter_blocks_applies_and_keeps_its_rules(
     )
     result = run_kit(pytester, ddl, mariadb_dsn, "-q", "-m", "immutability.events")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+def test_a_name_taken_by_someone_else_is_never_dropped(
+    mariadb_ddl: Path, mariadb_dsn: str, admin: pymysql.Connection, bystander: str
+) -> None:
+    backend = MariadbBackend(mariadb_dsn, DdlScript.read(mariadb_ddl))
+    backend.databases.prefix = bystander.rsplit("_", 1)[0]  # its next name is the bystander's
+    with pytest.raises(KitError, match=r"cannot create a database .* 1007"):
+        backend.prepare()
+    backend.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM `{bystander}`.events")
+        assert cursor.fetchall() == ((0,),)
+
+
+TERMINATING_CONFTEST = """
+import os, signal
+from pathlib import Path
+
+import conformance.plugin
+
+def terminated(*args, **kwargs):
+    Path("pid").write_text(str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGTERM)
+    raise AssertionError("SIGTERM did not stop the run")
+
+conformance.plugin.run_scenario = terminated
+"""
+
+
+def test_a_terminated_run_drops_every_database_it_made(
+    pytester: pytest.Pytester, mariadb_ddl: Path, mariadb_dsn: str, admin: pymysql.Connection
+) -> None:
+    pytester.makeconftest(TERMINATING_CONFTEST)
+    result = pytester.runpytest_subprocess(
+        f"--ddl={mariadb_ddl}", f"--dsn={mariadb_dsn}", "-p", "no:cacheprovider", timeout=120
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    pid = (pytester.path / "pid").read_text()
+    with admin.cursor() as cursor:
+        cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{pid}\\_%",))
+        assert cursor.fetchall() == ()
