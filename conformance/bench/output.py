@@ -370,7 +370,7 @@ def draw_charts(report: Report, folder: Path) -> list[Path]:
     from matplotlib import pyplot
 
     folder.mkdir(parents=True, exist_ok=True)
-    title = f"{report.engine} ({report.server_version})"
+    title = report.server_version.split(" (")[0]  # "PostgreSQL 15.20", without the build
 
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
     for workload in (DISTINCT, BARE, HOT):
