@@ -71,15 +71,20 @@ class PostgresSession(Session):
 
 
 class PostgresStore(Store):
-    def __init__(self, backend: PostgresBackend, schema: str) -> None:
+    def __init__(
+        self, backend: PostgresBackend, schema: str, spare: psycopg.Connection[Any] | None = None
+    ) -> None:
         self.backend = backend
         self.schema = schema
+        self.spare = spare  # a connection to the schema opened ahead by the builder
         self.sessions: set[PostgresSession] = set()
         self.lock = threading.Lock()
         self.monitor: psycopg.Connection[Any] | None = None
 
     def session(self) -> PostgresSession:
-        connection = self.backend.connect(search_path=self.schema)
+        connection, self.spare = self.spare, None
+        if connection is None or connection.closed:
+            connection = self.backend.connect(search_path=self.schema)
         session = PostgresSession(connection, self)
         with self.lock:
             self.sessions.add(session)
@@ -110,8 +115,9 @@ class PostgresStore(Store):
             sessions = list(self.sessions)
         for session in sessions:
             session.close()
-        if self.monitor is not None:
-            self.monitor.close()
+        for connection in (self.monitor, self.spare):
+            if connection is not None:
+                connection.close()
         self.backend.release(self.schema)
 
 
@@ -119,20 +125,21 @@ class StoreBuilder:
     """Builds the next scenario's schema, and drops the last one's, on a thread of its own
     with its own connection, so that the DDL and DROP SCHEMA run while a scenario runs.
 
-    One schema is kept ready ahead. A failure to build is raised by the `take` that wanted
-    the schema; a failure to drop leaves the schema to the backend's `close`.
+    One schema is kept ready ahead, with the first session's connection to it already
+    open. A failure to build is raised by the `take` that wanted the schema; a failure to
+    drop leaves the schema to the backend's `close`.
     """
 
     def __init__(self, backend: PostgresBackend) -> None:
         self.backend = backend
         self.jobs: queue.Queue[str | None] = queue.Queue()  # BUILD, a schema to drop, or None
-        self.built: queue.Queue[str | BaseException] = queue.Queue()
+        self.built: queue.Queue[tuple[str, psycopg.Connection[Any]] | BaseException] = queue.Queue()
         self.thread = threading.Thread(target=self.work, name="conformance-pg-builder", daemon=True)
         self.thread.start()
         self.jobs.put(BUILD)
 
-    def take(self) -> str:
-        """The schema built ahead; orders the next one before returning."""
+    def take(self) -> tuple[str, psycopg.Connection[Any]]:
+        """The schema built ahead and a connection to it; orders the next one."""
         result = self.built.get()
         if isinstance(result, BaseException):
             raise result
@@ -154,7 +161,8 @@ class StoreBuilder:
                 if connection is None or connection.broken:
                     connection = self.backend.connect()
                 if job == BUILD:
-                    self.built.put(self.backend.build_schema(connection))
+                    schema = self.backend.build_schema(connection)
+                    self.built.put((schema, self.backend.connect(search_path=schema)))
                 else:
                     self.backend.drop_schema(job, connection)
             except Exception as exc:  # handed to the scenario that needs the schema
@@ -162,6 +170,10 @@ class StoreBuilder:
                     self.built.put(exc)
         if connection is not None:
             connection.close()
+        while not self.built.empty():  # built ahead, never taken: the backend drops the schema
+            ready = self.built.get()
+            if not isinstance(ready, BaseException):
+                ready[1].close()
 
 
 def apply_ddl(
@@ -247,7 +259,7 @@ class PostgresBackend(Backend):
         """A store built ahead by the builder thread (the first one is ordered now)."""
         if self.builder is None:
             self.builder = StoreBuilder(self)
-        return PostgresStore(self, self.builder.take())
+        return PostgresStore(self, *self.builder.take())
 
     def build_schema(self, connection: psycopg.Connection[Any]) -> str:
         """A new schema no one else uses, with the DDL applied; dropped again if that fails."""
