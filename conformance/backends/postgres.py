@@ -141,9 +141,9 @@ class StoreBuilder:
     def take(self) -> tuple[str, psycopg.Connection[Any]]:
         """The schema built ahead and a connection to it; orders the next one."""
         result = self.built.get()
+        self.jobs.put(BUILD)  # after a failure too: the next scenario gets its own verdict
         if isinstance(result, BaseException):
             raise result
-        self.jobs.put(BUILD)
         return result
 
     def drop(self, schema: str) -> None:
@@ -270,7 +270,7 @@ class PostgresBackend(Backend):
             connection.execute(f'CREATE SCHEMA "{schema}"')
         except psycopg.errors.InsufficientPrivilege:
             self.forget(schema)
-            raise KitError(self._privilege_problem()) from None
+            raise KitError(self._privilege_problem(connection)) from None
         except psycopg.errors.ReadOnlySqlTransaction:
             self.forget(schema)
             raise KitError(
@@ -279,9 +279,15 @@ class PostgresBackend(Backend):
         try:
             connection.execute(f'SET search_path TO "{schema}"')
             apply_ddl(connection, self.ddl, self.statements)
-            connection.execute("RESET search_path")
+            if connection.info.transaction_status != TransactionStatus.IDLE:
+                raise KitError(
+                    f"--ddl {self.ddl.path}: leaves a transaction open (BEGIN without COMMIT)"
+                )
+            connection.execute("RESET ALL")  # whatever the DDL SET, the next build starts clean
         except BaseException:
             if not connection.broken:
+                if connection.info.transaction_status != TransactionStatus.IDLE:
+                    connection.execute("ROLLBACK")
                 self.drop_schema(schema, connection)
             raise
         return schema
@@ -305,8 +311,8 @@ class PostgresBackend(Backend):
         with self.lock:
             self.schemas.discard(schema)
 
-    def _privilege_problem(self) -> str:
-        info = self.admin_connection().info
+    def _privilege_problem(self, connection: psycopg.Connection[Any]) -> str:
+        info = connection.info
         return (
             f"--dsn: user {info.user!r} may not create schemas in database {info.dbname!r} at "
             f"{self.where}; the kit needs the CREATE privilege on that database "
