@@ -9,6 +9,8 @@ its rule ids; each item gets a fresh store from the backend and drops it after.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from conformance.report import failure_text
 from conformance.resources import bundled_scenarios
 from conformance.runner import run_scenario
 from conformance.scenario import Scenario, ScenarioFile
+from conformance.selfcheck import self_check
 
 DSN_ENV = "CONFORMANCE_DSN"
 
@@ -99,10 +102,26 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[KIT_KEY] = kit
     config.add_cleanup(kit.backend.close)
+    _interrupt_on_sigterm(config)
     for rule in kit.catalogue.rules:
         config.addinivalue_line("markers", f"{rule.id}: {rule.level.value} {rule.statement}")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(root) for root in kit.roots]
+
+
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (a cancelled CI job, `timeout`, `kill`) ends the run as Ctrl-C does, so the
+    backend still drops every store it made; by default Python would stop on the spot."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
 def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
@@ -116,6 +135,7 @@ def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
     files = {}
     for path in scenario_paths(roots):
         files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
+        self_check(files[path.resolve()])
     backend = backend_class(dsn)(dsn, ddl)
     backend.prepare()
     return Kit(ddl, backend, catalogue, roots, files)
@@ -151,6 +171,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
             return None
         try:
             kit.files[resolved] = load_file(file_path, kit.catalogue)
+            self_check(kit.files[resolved])
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
     return ScenarioFileCollector.from_parent(parent, path=file_path)

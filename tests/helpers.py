@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from conformance.backends.base import Backend
 from conformance.backends.sqlite import SqliteBackend
 from conformance.ddl import DdlScript
@@ -55,3 +57,12 @@ def _run_one(backend: Backend, scenario: Scenario) -> ScenarioResult:
         return run_scenario(scenario, store, backend)
     finally:
         store.close()
+
+
+def one_error_line(result: pytest.RunResult) -> str:
+    """Bad input ends the run with exactly one ERROR line and no traceback."""
+    text = result.stderr.str() + result.stdout.str()
+    assert "Traceback" not in text
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
+    assert len(errors) == 1, text
+    return errors[0]

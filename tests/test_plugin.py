@@ -6,6 +6,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from helpers import one_error_line
 
 from conformance.backends.sqlite import SqliteBackend
 from conformance.loader import load_files, scenario_paths
@@ -25,15 +26,6 @@ def sqlite_not_applicable() -> int:
     return sum(
         1 for f in files for s in f.scenarios if SqliteBackend.not_applicable(s.requirements)
     )
-
-
-def one_error_line(result: pytest.RunResult) -> str:
-    """Bad input ends the run with exactly one ERROR line and no traceback."""
-    text = result.stderr.str() + result.stdout.str()
-    assert "Traceback" not in text
-    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
-    assert len(errors) == 1, text
-    return errors[0]
 
 
 def test_without_ddl_the_plugin_collects_nothing(pytester: pytest.Pytester) -> None:

@@ -1,0 +1,176 @@
+"""MariaDB and MySQL through PyMySQL: one freshly created database per scenario.
+
+Each store is a database the kit creates under a name no one else uses (see
+mariadb_server.Databases) and drops afterwards. Sessions are plain autocommit
+connections with the server's own sql_mode: a rule that holds only under a
+per-connection setting does not count as enforced by the database.
+
+Rejections are told from errors by the server's error number (see REJECTIONS).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pymysql
+
+from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.mariadb_script import split_statements
+from conformance.backends.mariadb_server import Databases, Server, describe_error, error_code
+from conformance.ddl import DdlScript, first_line
+from conformance.errors import KitError
+from conformance.statements import to_format_style
+
+# Server error numbers that mean "a rule of the DDL said no".
+REJECTIONS = {
+    1048: "NOT NULL",
+    1062: "duplicate key",
+    1452: "foreign key",
+    4025: "CHECK constraint (MariaDB)",
+    3819: "CHECK constraint (MySQL)",
+    1644: "SIGNAL from a trigger",
+    1213: "deadlock (a concurrent writer won)",
+    1205: "lock wait timeout (a concurrent writer holds the row)",
+}
+
+
+def apply_ddl(
+    connection: pymysql.Connection, ddl: DdlScript, statements: list[tuple[int, str]]
+) -> None:
+    """Run the script statement by statement; a failure carries the statement's file:line."""
+    with connection.cursor() as cursor:
+        for line, statement in statements:
+            try:
+                cursor.execute(statement)
+            except pymysql.err.MySQLError as exc:
+                exc.add_note(f"{ddl.path}:{line}: {first_line(statement)}")
+                raise
+
+
+class MariadbSession(Session):
+    """One autocommit connection to a store's database."""
+
+    def __init__(self, connection: pymysql.Connection, store: MariadbStore) -> None:
+        self.connection = connection
+        self.store = store
+        self.connection_id = connection.thread_id()
+        self.busy = threading.Event()  # a statement is running on another thread
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.busy.set()
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(to_format_style(sql), tuple(params))
+                return list(cursor.fetchall())
+        finally:
+            self.busy.clear()
+
+    def cancel(self) -> None:
+        """Stop the statement this session is running, from another thread."""
+        self.store.backend.databases.kill(self.connection_id, query_only=True)
+
+    def close(self) -> None:
+        if self.connection.open:
+            self.connection.close()
+
+
+class MariadbStore(Store):
+    """One database the kit created; `close` ends its sessions, then drops it."""
+
+    def __init__(self, backend: MariadbBackend, name: str) -> None:
+        self.backend = backend
+        self.name = name
+        self.sessions: list[MariadbSession] = []
+        self.closed = False
+
+    def session(self) -> MariadbSession:
+        session = MariadbSession(self.backend.server.connect(self.name), self)
+        self.sessions.append(session)
+        return session
+
+    def reapply_ddl(self) -> None:
+        self.backend.apply_ddl_to(self.name)
+
+    def waiting(self, session: Session) -> bool | None:
+        """Whether the session's statement waits for a row or table lock; None when the
+        kit's user may not see other connections' locks (no PROCESS privilege)."""
+        assert isinstance(session, MariadbSession)
+        return self.backend.databases.waits_for_lock(session.connection_id)
+
+    def close(self) -> None:
+        """Close idle sessions here; a session still running a statement on another thread
+        is ended by the server (KILL) before the database is dropped."""
+        if self.closed:
+            return
+        self.closed = True
+        running = []
+        for session in self.sessions:
+            if session.busy.is_set():
+                running.append(session.connection_id)
+            else:
+                session.close()
+        self.backend.databases.drop_later(self.name, running)
+
+
+class MariadbBackend(Backend):
+    name = "mariadb"
+    # InnoDB locks rows, not tables: writers to different rows never wait for each other.
+    capabilities = frozenset({"sessions", "concurrent-writers"})
+
+    def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
+        super().__init__(dsn, ddl)
+        if not dsn:
+            raise KitError(
+                "--dsn: the MariaDB backend needs mariadb://user:password@host:port/database"
+            )
+        self.server = Server(dsn)
+        self.statements = list(split_statements(ddl.text))
+        self.databases = Databases(self.server, self.apply_ddl_to_new)
+
+    def prepare(self) -> None:
+        """Reach the server, then create the first store here: a DDL that does not apply,
+        or a user who may not create databases, stops the run before any scenario."""
+        if not self.statements:
+            raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
+        try:
+            self.server.reach()
+            self.databases.create_now()
+        except KitError:
+            self.close()  # the run stops here: nothing of this backend may stay open
+            raise
+
+    def create_store(self) -> MariadbStore:
+        return MariadbStore(self, self.databases.take())
+
+    def apply_ddl_to(self, database: str) -> None:
+        connection = self.server.connect(database)
+        try:
+            apply_ddl(connection, self.ddl, self.statements)
+        finally:
+            connection.close()
+
+    def apply_ddl_to_new(self, database: str) -> None:
+        """Apply the DDL to a database just created; a failure is one line naming FILE:LINE."""
+        try:
+            self.apply_ddl_to(database)
+        except pymysql.err.MySQLError as exc:
+            notes = getattr(exc, "__notes__", None)
+            where = notes[-1] if notes else str(self.ddl.path)
+            text = describe_error(exc)
+            raise KitError(f"--ddl {where}: statement does not apply on MariaDB: {text}") from None
+
+    def classify(self, exc: BaseException) -> Outcome | None:
+        if not isinstance(exc, pymysql.err.MySQLError):
+            return None
+        return Outcome.REJECTED if error_code(exc) in REJECTIONS else Outcome.ERROR
+
+    def describe(self, exc: BaseException) -> str:
+        return describe_error(exc)
+
+    def server_version(self) -> str:
+        return self.server.version
+
+    def close(self) -> None:
+        self.databases.close()

@@ -1,0 +1,403 @@
+"""A MariaDB/MySQL server as the kit uses it: the DSN, connections, and the kit's databases.
+
+Everything the user can get wrong about the server (the DSN, a server that does not
+answer, credentials, privileges) ends here as one `KitError` line that names the
+setting and never shows the password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import secrets
+import ssl
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pymysql
+from pymysql.constants import CLIENT
+
+from conformance.errors import KitError
+
+CONNECT_TIMEOUT = 5.0
+DEFAULT_PORT = 3306
+ACCESS_DENIED = (1045, 1698)  # wrong password; no password where one is needed
+DATABASE_ACCESS_DENIED = 1044
+UNKNOWN_DATABASE = 1049
+UNKNOWN_THREAD = 1094
+ACCESS_DENIED_FOR_STATUS = 1227  # SHOW ENGINE INNODB STATUS needs the PROCESS privilege
+DROP_LEFT_FILES = 1010  # the database directory was not empty (see rewrite_trigger_files)
+DROP_ATTEMPTS = 3
+CLIENT_ERRORS = range(2000, 3000)  # raised by the driver: no server, lost connection
+# The database default the kit gives every store: the server's usual default, which
+# ignores case and trailing spaces, so that a DDL that leaves a column's collation to
+# the database is judged by the collation it would most likely get.
+STORE_DEFAULTS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+# Databases created on threads of their own, this many at once and this many ahead.
+WORKERS = 4
+AHEAD = 4
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The server's error number of a PyMySQL error, None for anything else."""
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+# --- the DSN --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where and as whom to connect, from mariadb://user:password@host:port/database."""
+
+    dsn: str
+    host: str
+    port: int
+    user: str | None
+    password: str
+    database: str | None
+    unix_socket: str | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
+    # TLS as the driver's default "preferred" mode, settled once by `with_tls_of`: the
+    # driver would build a new SSL context for every connection, ~20 ms each time.
+    tls: ssl.SSLContext | bool | None = None  # None: not known yet; False: server has none
+
+    @classmethod
+    def from_dsn(cls, dsn: str) -> ServerSettings:
+        parts = urlsplit(dsn)
+        shown = redact(dsn)
+        try:
+            port = parts.port or DEFAULT_PORT
+        except ValueError:
+            raise KitError(f"--dsn {shown}: the port is not a number from 1 to 65535") from None
+        settings = cls(
+            dsn=shown,
+            host=unquote(parts.hostname or "localhost"),
+            port=port,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password or ""),
+            database=unquote(parts.path.lstrip("/")) or None,
+        )
+        return settings._with_query(parts.query)
+
+    def _with_query(self, query: str) -> ServerSettings:
+        settings = self
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            if key == "unix_socket":
+                settings = replace(settings, unix_socket=value)
+            elif key == "connect_timeout":
+                settings = replace(settings, connect_timeout=self._timeout(value))
+            else:
+                known = "connect_timeout, unix_socket"
+                raise KitError(f"--dsn {self.dsn}: unknown parameter {key!r} (known: {known})")
+        return settings
+
+    def _timeout(self, value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = 0
+        if not 0 < seconds <= 3600:
+            raise KitError(
+                f"--dsn {self.dsn}: connect_timeout={value!r} is not a number of seconds"
+            )
+        return seconds
+
+    @property
+    def where(self) -> str:
+        return self.unix_socket or f"{self.host}:{self.port}"
+
+    def with_tls_of(self, connection: pymysql.Connection) -> ServerSettings:
+        """These settings with TLS settled as the driver settled it for `connection`."""
+        if not connection.server_capabilities & CLIENT.SSL:
+            return replace(self, tls=False)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return replace(self, tls=context)
+
+    def connect(
+        self, database: str | None, read_timeout: float | None = None
+    ) -> pymysql.Connection:
+        tls: dict[str, Any] = {}
+        if self.tls is False:
+            tls["ssl_disabled"] = True
+        elif isinstance(self.tls, ssl.SSLContext):
+            tls["ssl"] = self.tls
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            unix_socket=self.unix_socket,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=self.connect_timeout,
+            read_timeout=read_timeout,
+            **tls,
+        )
+
+
+def redact(dsn: str) -> str:
+    """The DSN as it may be printed: the password replaced by ***."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def product_version(server_info: str) -> str:
+    """'MariaDB 10.11.19' or 'MySQL 8.0.36' from the version string the server sends."""
+    info = server_info.removeprefix("5.5.5-")  # old MariaDB servers pose as MySQL 5.5.5
+    number = info.split("-", 1)[0]
+    return f"MariaDB {number}" if "mariadb" in info.lower() else f"MySQL {number}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """`1062: Duplicate entry ...`: the server's number and its text, on one line."""
+    code = error_code(exc)
+    message = exc.args[1] if code is not None and len(exc.args) > 1 else exc
+    text = " ".join(str(message).split())
+    return f"{code}: {text}" if code is not None else text
+
+
+_TRANSACTION = re.compile(r"^---TRANSACTION ", re.MULTILINE)
+_THREAD_ID = re.compile(r"(?:MariaDB|MySQL) thread id (\d+)")
+
+
+def lock_waiting_connections(innodb_status: str) -> set[int]:
+    """Connection ids whose transaction is in LOCK WAIT, from SHOW ENGINE INNODB STATUS."""
+    waiting = set()
+    for block in _TRANSACTION.split(innodb_status)[1:]:
+        thread = _THREAD_ID.search(block)
+        if thread and "\nLOCK WAIT " in block:
+            waiting.add(int(thread.group(1)))
+    return waiting
+
+
+class Server:
+    """One server, reached with one DSN: connections that explain their failures."""
+
+    def __init__(self, dsn: str) -> None:
+        self.settings = ServerSettings.from_dsn(dsn)
+        self.version = ""
+
+    def problem(self, text: str) -> KitError:
+        return KitError(f"--dsn {self.settings.dsn}: {text}")
+
+    def reach(self) -> None:
+        """Connect once, within the connect timeout even if the server never answers."""
+        connection = self.connect(
+            self.settings.database, read_timeout=self.settings.connect_timeout
+        )
+        try:
+            self.version = product_version(connection.get_server_info())
+            self.settings = self.settings.with_tls_of(connection)
+        finally:
+            connection.close()
+
+    def connect(
+        self, database: str | None, read_timeout: float | None = None
+    ) -> pymysql.Connection:
+        settings = self.settings
+        try:
+            return settings.connect(database, read_timeout=read_timeout)
+        except pymysql.err.MySQLError as exc:
+            raise self.problem(self._connect_failure(exc, database)) from None
+        except OSError as exc:  # a socket timeout during the handshake
+            reason = str(exc) or "timed out"
+            raise self.problem(
+                f"no MariaDB/MySQL server answers at {settings.where}: {reason}"
+            ) from None
+
+    def _connect_failure(self, exc: pymysql.err.MySQLError, database: str | None) -> str:
+        settings, code, text = self.settings, error_code(exc), describe_error(exc)
+        if code in ACCESS_DENIED:
+            return (
+                f"{settings.where} refused user {settings.user!r}: wrong user or password ({text})"
+            )
+        if code == UNKNOWN_DATABASE:
+            return (
+                f"database {database!r} does not exist on {settings.where} "
+                "(the kit creates its own databases: name one that exists, or none)"
+            )
+        if code is not None and code in CLIENT_ERRORS:
+            return f"no MariaDB/MySQL server answers at {settings.where}: {text}"
+        return f"cannot connect to {settings.where}: {text}"
+
+    def create_failure(self, exc: pymysql.err.MySQLError) -> KitError:
+        user, where, text = self.settings.user, self.settings.where, describe_error(exc)
+        if error_code(exc) in (DATABASE_ACCESS_DENIED, *ACCESS_DENIED):
+            return self.problem(
+                f"user {user!r} may not create databases on {where} "
+                f"(the kit needs the CREATE and DROP privileges): {text}"
+            )
+        return self.problem(f"cannot create a database on {where}: {text}")
+
+
+class Databases:
+    """The databases the kit creates: made ahead of need, dropped after use, never others.
+
+    Creating a database and applying the DDL is mostly waiting for the server to write
+    its logs, and the server does several at once far faster than one after another
+    (benchmarks/mariadb_suite.py), so a few threads create the next stores while a
+    scenario runs and drop finished ones. Each name is recorded before its database is
+    created; `close` waits for the threads and drops every name still recorded.
+    """
+
+    def __init__(self, server: Server, fill: Callable[[str], None]) -> None:
+        self.server = server
+        self.fill = fill  # applies the DDL to a new database, raising KitError
+        self.prefix = f"conformance_{os.getpid()}_{secrets.token_hex(4)}"
+        self.names = itertools.count(1)
+        self.lock = threading.Lock()
+        self.recorded: set[str] = set()
+        self.local = threading.local()
+        self.connections: list[pymysql.Connection] = []
+        self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="conformance-mariadb")
+        self.ahead: deque[Future[str]] = deque()
+        self.drops: list[Future[None]] = []
+        self.cannot_see_locks = False
+
+    def create_now(self) -> None:
+        """Create one database in this thread, so that a failure is raised here."""
+        done: Future[str] = Future()
+        done.set_result(self.create())
+        self.ahead.append(done)
+
+    def take(self) -> str:
+        """A new database with the DDL applied; the next ones are started meanwhile."""
+        future = self.ahead.popleft() if self.ahead else self.workers.submit(self.create)
+        while len(self.ahead) < AHEAD:
+            self.ahead.append(self.workers.submit(self.create))
+        return future.result()
+
+    def create(self) -> str:
+        name = f"{self.prefix}_{next(self.names)}"
+        with self.lock:
+            self.recorded.add(name)
+        try:
+            self.admin_execute(f"CREATE DATABASE `{name}` {STORE_DEFAULTS}")
+        except pymysql.err.MySQLError as exc:
+            with self.lock:
+                self.recorded.discard(name)  # not created here: never to be dropped
+            raise self.server.create_failure(exc) from None
+        try:
+            self.fill(name)
+        except BaseException:
+            self.drop(name, ())
+            raise
+        return name
+
+    def drop_later(self, name: str, connection_ids: Iterable[int]) -> None:
+        self.drops.append(self.workers.submit(self.drop, name, tuple(connection_ids)))
+
+    def drop(self, name: str, connection_ids: tuple[int, ...]) -> None:
+        """Drop a recorded database, after ending the given connections still open in it."""
+        with self.lock:
+            if name not in self.recorded:
+                return
+        for connection_id in connection_ids:
+            self.kill(connection_id)
+        for attempt in range(1, DROP_ATTEMPTS + 1):
+            try:
+                self.admin_execute(f"DROP DATABASE IF EXISTS `{name}`")
+                break
+            except pymysql.err.MySQLError as exc:
+                if error_code(exc) != DROP_LEFT_FILES or attempt == DROP_ATTEMPTS:
+                    where, text = self.server.settings.where, describe_error(exc)
+                    raise self.server.problem(
+                        f"cannot drop the kit's database {name} on {where}: {text}"
+                    ) from None
+                self.rewrite_trigger_files(name)
+        with self.lock:
+            self.recorded.discard(name)
+
+    def rewrite_trigger_files(self, name: str) -> None:
+        """Apply the DDL again to a database DROP DATABASE emptied but could not remove.
+
+        MariaDB (10.6 and later) now and then leaves a table's trigger file backup
+        (`TABLE.TRG-`) behind when triggers are created while other DDL runs, and
+        DROP DATABASE then stops at that file (error 1010, errno 39). Creating the
+        triggers again rewrites the backup and removes it, so the next drop succeeds.
+        """
+        with contextlib.suppress(KitError):
+            self.fill(name)
+
+    def kill(self, connection_id: int, query_only: bool = False) -> None:
+        """End one of the kit's own connections (or only its running statement)."""
+        what = "QUERY" if query_only else "CONNECTION"
+        try:
+            self.admin_execute(f"KILL {what} {int(connection_id)}")
+        except pymysql.err.MySQLError as exc:
+            if error_code(exc) != UNKNOWN_THREAD:
+                raise
+
+    def waits_for_lock(self, connection_id: int) -> bool | None:
+        """Whether one of the kit's connections waits for an InnoDB row lock or a table's
+        metadata lock; None when the user may not look (no PROCESS privilege).
+
+        Row lock waits are read from SHOW ENGINE INNODB STATUS: the INNODB_TRX table is a
+        cache that InnoDB refreshes only after 0.1 s without readers, so a kit polling it
+        every few milliseconds would never see a wait begin.
+        """
+        if self.cannot_see_locks:
+            return None
+        try:
+            status = self.admin_execute("SHOW ENGINE INNODB STATUS")[0][2]
+            states = self.admin_execute(
+                "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = %s", (connection_id,)
+            )
+        except pymysql.err.MySQLError as exc:
+            if error_code(exc) != ACCESS_DENIED_FOR_STATUS:
+                raise
+            self.cannot_see_locks = True
+            return None
+        if any(str(state).startswith("Waiting for") for (state,) in states):
+            return True
+        return connection_id in lock_waiting_connections(status)
+
+    def admin_execute(
+        self, sql: str, params: tuple[Any, ...] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement on this thread's own connection, opened on first use."""
+        connection = getattr(self.local, "connection", None)
+        if connection is None or not connection.open:
+            connection = self.server.connect(None)
+            self.local.connection = connection
+            with self.lock:
+                self.connections.append(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def close(self) -> None:
+        """Wait for the threads, then drop every database still recorded; one line if any
+        cannot be dropped."""
+        self.workers.shutdown(wait=True, cancel_futures=True)
+        self.ahead.clear()
+        failures: list[KitError] = []
+        for name in sorted(self.recorded):
+            try:
+                self.drop(name, ())
+            except KitError as exc:
+                failures.append(exc)
+        with self.lock:
+            connections, self.connections = self.connections, []
+        for connection in connections:
+            if connection.open:
+                connection.close()
+        if failures:
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            raise KitError(f"{failures[0]}{more}")
