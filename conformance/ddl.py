@@ -15,13 +15,14 @@ class DdlScript:
     text: str
 
     @classmethod
-    def read(cls, path: Path) -> DdlScript:
+    def read(cls, path: Path, setting: str = "--ddl") -> DdlScript:
+        """The file named by `setting` (the option errors name)."""
         try:
             return cls(path, path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise KitError(f"--ddl {path}: no such file") from None
+            raise KitError(f"{setting} {path}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise KitError(f"--ddl {path}: cannot read: {exc}") from None
+            raise KitError(f"{setting} {path}: cannot read: {exc}") from None
 
     @property
     def sha256(self) -> str:

@@ -95,16 +95,23 @@ def test_a_broken_ddl_is_caught_by_the_scenarios_of_its_rule(pg_dsn: str, path: 
 def test_schemas_are_dropped_when_the_run_is_interrupted(
     pytester: pytest.Pytester, pg_dsn: str
 ) -> None:
-    """A real Ctrl-C (SIGINT) arrives while a scenario's store exists; the run still cleans up."""
-    pid_file = pytester.path / "pid"
+    """A real Ctrl-C (SIGINT) arrives while a scenario's store exists (and the next one is
+    built ahead); the run still drops both."""
+    seen = pytester.path / "seen"
     pytester.makeconftest(
         f"""
         import os, signal
+        import psycopg
         import conformance.runner
 
         def interrupted(self, step):
-            with open({str(pid_file)!r}, "w") as out:
-                out.write(str(os.getpid()))
+            with psycopg.connect({pg_dsn!r}) as connection:
+                schemas = [row[0] for row in connection.execute(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                    (f"conformance_{{os.getpid()}}\\_%",),
+                )]
+            with open({str(seen)!r}, "w") as out:
+                out.write(" ".join([str(os.getpid()), *schemas]))
             os.kill(os.getpid(), signal.SIGINT)
             return replay(self, step)
 
@@ -116,7 +123,9 @@ def test_schemas_are_dropped_when_the_run_is_interrupted(
         f"--ddl={POSTGRES_DDL}", f"--dsn={pg_dsn}", "-p", "no:cacheprovider", timeout=120
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    assert own_schemas(pg_dsn, int(pid_file.read_text())) == []
+    pid, *schemas_then = seen.read_text().split()
+    assert schemas_then, "no schema existed when the run was interrupted"
+    assert own_schemas(pg_dsn, int(pid)) == []
 
 
 def test_scenarios_on_two_xdist_workers_never_share_a_schema(

@@ -9,13 +9,16 @@ runs (pytest-xdist workers, two CI jobs on one server) never meet.
 
 Applying the DDL to each new schema costs a few milliseconds (measured by
 benchmarks/postgres_suite.py), less than cloning a template database, which copies
-the whole database and needs the CREATEDB privilege.
+the whole database and needs the CREATEDB privilege. A builder thread with its own
+connection makes the next scenario's schema, and drops the last one's, while a
+scenario runs, so that the server does that work on another core.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import queue
 import re
 import secrets
 import sys
@@ -43,6 +46,8 @@ RAISE_EXCEPTION = "P0001"
 # addresses (localhost: ::1 and 127.0.0.1) still gives up within 5 seconds.
 CONNECT_TIMEOUT_SECONDS = 2
 SCHEMA_PREFIX = "conformance_"
+BUILD = ""  # the builder's job to make a schema (any other job names a schema to drop)
+STOP_LIMIT_SECONDS = 30
 
 
 class PostgresSession(Session):
@@ -66,15 +71,20 @@ class PostgresSession(Session):
 
 
 class PostgresStore(Store):
-    def __init__(self, backend: PostgresBackend, schema: str) -> None:
+    def __init__(
+        self, backend: PostgresBackend, schema: str, spare: psycopg.Connection[Any] | None = None
+    ) -> None:
         self.backend = backend
         self.schema = schema
+        self.spare = spare  # a connection to the schema opened ahead by the builder
         self.sessions: set[PostgresSession] = set()
         self.lock = threading.Lock()
         self.monitor: psycopg.Connection[Any] | None = None
 
     def session(self) -> PostgresSession:
-        connection = self.backend.connect(search_path=self.schema)
+        connection, self.spare = self.spare, None
+        if connection is None or connection.closed:
+            connection = self.backend.connect(search_path=self.schema)
         session = PostgresSession(connection, self)
         with self.lock:
             self.sessions.add(session)
@@ -105,9 +115,65 @@ class PostgresStore(Store):
             sessions = list(self.sessions)
         for session in sessions:
             session.close()
-        if self.monitor is not None:
-            self.monitor.close()
-        self.backend.drop_schema(self.schema)
+        for connection in (self.monitor, self.spare):
+            if connection is not None:
+                connection.close()
+        self.backend.release(self.schema)
+
+
+class StoreBuilder:
+    """Builds the next scenario's schema, and drops the last one's, on a thread of its own
+    with its own connection, so that the DDL and DROP SCHEMA run while a scenario runs.
+
+    One schema is kept ready ahead, with the first session's connection to it already
+    open. A failure to build is raised by the `take` that wanted the schema; a failure to
+    drop leaves the schema to the backend's `close`.
+    """
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self.backend = backend
+        self.jobs: queue.Queue[str | None] = queue.Queue()  # BUILD, a schema to drop, or None
+        self.built: queue.Queue[tuple[str, psycopg.Connection[Any]] | BaseException] = queue.Queue()
+        self.thread = threading.Thread(target=self.work, name="conformance-pg-builder", daemon=True)
+        self.thread.start()
+        self.jobs.put(BUILD)
+
+    def take(self) -> tuple[str, psycopg.Connection[Any]]:
+        """The schema built ahead and a connection to it; orders the next one."""
+        result = self.built.get()
+        self.jobs.put(BUILD)  # after a failure too: the next scenario gets its own verdict
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def drop(self, schema: str) -> None:
+        self.jobs.put(schema)
+
+    def stop(self) -> None:
+        """Finish the jobs queued so far (drops included), then end the thread."""
+        self.jobs.put(None)
+        self.thread.join(STOP_LIMIT_SECONDS)
+
+    def work(self) -> None:
+        connection: psycopg.Connection[Any] | None = None
+        while (job := self.jobs.get()) is not None:
+            try:
+                if connection is None or connection.broken:
+                    connection = self.backend.connect()
+                if job == BUILD:
+                    schema = self.backend.build_schema(connection)
+                    self.built.put((schema, self.backend.connect(search_path=schema)))
+                else:
+                    self.backend.drop_schema(job, connection)
+            except Exception as exc:  # handed to the scenario that needs the schema
+                if job == BUILD:
+                    self.built.put(exc)
+        if connection is not None:
+            connection.close()
+        while not self.built.empty():  # built ahead, never taken: the backend drops the schema
+            ready = self.built.get()
+            if not isinstance(ready, BaseException):
+                ready[1].close()
 
 
 def apply_ddl(
@@ -139,7 +205,9 @@ class PostgresBackend(Backend):
         self.where = _where(self.conninfo)
         self.statements = split_script(ddl.text)
         self.admin: psycopg.Connection[Any] | None = None
-        self.schemas: set[str] = set()
+        self.schemas: set[str] = set()  # created and not dropped yet, by any thread
+        self.lock = threading.Lock()
+        self.builder: StoreBuilder | None = None
         self.counter = itertools.count(1)
         self.token = secrets.token_hex(4)
         self.version = ""
@@ -177,60 +245,74 @@ class PostgresBackend(Backend):
         except psycopg.Error as exc:
             raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
         self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
-        probe = self.create_schema()
         try:
-            self.apply_to(probe)
+            probe = self.build_schema(admin)
         except psycopg.Error as exc:
             notes = getattr(exc, "__notes__", None)
             where = notes[-1] if notes else str(self.ddl.path)
             raise KitError(
                 f"--ddl {where}: statement does not apply on {self.version}: {self.describe(exc)}"
             ) from None
-        finally:
-            self.drop_schema(probe)
+        self.drop_schema(probe)
 
     def create_store(self) -> PostgresStore:
-        schema = self.create_schema()
-        try:
-            self.apply_to(schema)
-        except BaseException:
-            self.drop_schema(schema)
-            raise
-        return PostgresStore(self, schema)
+        """A store built ahead by the builder thread (the first one is ordered now)."""
+        if self.builder is None:
+            self.builder = StoreBuilder(self)
+        return PostgresStore(self, *self.builder.take())
 
-    def create_schema(self) -> str:
-        """A new schema no one else uses; a missing privilege is said in one line."""
+    def build_schema(self, connection: psycopg.Connection[Any]) -> str:
+        """A new schema no one else uses, with the DDL applied; dropped again if that fails."""
         schema = f"{SCHEMA_PREFIX}{os.getpid()}_{next(self.counter)}_{self.token}"
-        self.schemas.add(schema)
+        with self.lock:
+            self.schemas.add(schema)
         try:
-            self.admin_connection().execute(f'CREATE SCHEMA "{schema}"')
+            connection.execute(f'CREATE SCHEMA "{schema}"')
         except psycopg.errors.InsufficientPrivilege:
-            self.schemas.discard(schema)
-            raise KitError(self._privilege_problem()) from None
+            self.forget(schema)
+            raise KitError(self._privilege_problem(connection)) from None
         except psycopg.errors.ReadOnlySqlTransaction:
-            self.schemas.discard(schema)
+            self.forget(schema)
             raise KitError(
                 f"--dsn: {self.where} is read-only (a standby?); the kit needs a primary"
             ) from None
+        try:
+            connection.execute(f'SET search_path TO "{schema}"')
+            apply_ddl(connection, self.ddl, self.statements)
+            if connection.info.transaction_status != TransactionStatus.IDLE:
+                raise KitError(
+                    f"--ddl {self.ddl.path}: leaves a transaction open (BEGIN without COMMIT)"
+                )
+            connection.execute("RESET ALL")  # whatever the DDL SET, the next build starts clean
+        except BaseException:
+            if not connection.broken:
+                if connection.info.transaction_status != TransactionStatus.IDLE:
+                    connection.execute("ROLLBACK")
+                self.drop_schema(schema, connection)
+            raise
         return schema
 
-    def apply_to(self, schema: str) -> None:
-        admin = self.admin_connection()
-        admin.execute(f'SET search_path TO "{schema}"')
-        try:
-            apply_ddl(admin, self.ddl, self.statements)
-        finally:
-            if not admin.broken:
-                admin.execute("RESET search_path")
+    def drop_schema(self, schema: str, connection: psycopg.Connection[Any] | None = None) -> None:
+        with self.lock:
+            if schema not in self.schemas:
+                return
+        connection = connection or self.admin_connection()
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.forget(schema)
 
-    def drop_schema(self, schema: str) -> None:
-        if schema not in self.schemas:
-            return
-        self.admin_connection().execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        self.schemas.discard(schema)
+    def release(self, schema: str) -> None:
+        """A store is done with its schema: the builder drops it while the next scenario runs."""
+        if self.builder is None:
+            self.drop_schema(schema)
+        else:
+            self.builder.drop(schema)
 
-    def _privilege_problem(self) -> str:
-        info = self.admin_connection().info
+    def forget(self, schema: str) -> None:
+        with self.lock:
+            self.schemas.discard(schema)
+
+    def _privilege_problem(self, connection: psycopg.Connection[Any]) -> str:
+        info = connection.info
         return (
             f"--dsn: user {info.user!r} may not create schemas in database {info.dbname!r} at "
             f"{self.where}; the kit needs the CREATE privilege on that database "
@@ -260,12 +342,18 @@ class PostgresBackend(Backend):
         return self.version
 
     def close(self) -> None:
-        """Drop every schema this run still owns (an interrupted run), then disconnect.
+        """Stop the builder, drop every schema this run still owns (a store built ahead,
+        an interrupted run), then disconnect.
 
         If the server is gone by now, say which schemas are left rather than fail the run.
         """
+        if self.builder is not None:
+            self.builder.stop()
+            self.builder = None
         try:
-            for schema in list(self.schemas):
+            with self.lock:
+                left = sorted(self.schemas)
+            for schema in left:
                 self.drop_schema(schema)
         except psycopg.Error as exc:
             left = ", ".join(sorted(self.schemas))

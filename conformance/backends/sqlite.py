@@ -194,6 +194,9 @@ def apply_ddl(path: Path, ddl: DdlScript) -> None:
         connection.close()
 
 
+_BACKENDS = itertools.count(1)
+
+
 def _memory_folder() -> str | None:
     """A RAM-backed folder where one exists: scenario databases are throwaway, and a
     commit there costs no disk flush. The databases are still real files."""
@@ -212,7 +215,9 @@ class SqliteBackend(Backend):
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
         self.folder, self.own_folder = self._folder(dsn)
-        self.template = self.folder / f"conformance-template-{os.getpid()}.sqlite"
+        # Unique per backend, so that two backends (two DDLs) can share one folder.
+        self.prefix = f"conformance-{os.getpid()}-{next(_BACKENDS)}"
+        self.template = self.folder / f"{self.prefix}-template.sqlite"
         self.counter = itertools.count(1)
 
     @staticmethod
@@ -239,7 +244,7 @@ class SqliteBackend(Backend):
             raise KitError(f"--ddl {where}: statement does not apply on SQLite: {exc}") from None
 
     def create_store(self) -> SqliteStore:
-        path = self.folder / f"conformance-{os.getpid()}-{next(self.counter)}.sqlite"
+        path = self.folder / f"{self.prefix}-{next(self.counter)}.sqlite"
         shutil.copyfile(self.template, path)
         return SqliteStore(path, self.ddl)
 

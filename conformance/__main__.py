@@ -1,0 +1,24 @@
+"""`python -m conformance bench ...`: the kit's commands besides the pytest plugin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from conformance.bench import command as bench
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bench_parser = commands.add_parser(
+        "bench", help="measure a DDL under load and check the invariants of every store"
+    )
+    bench.add_arguments(bench_parser)
+    options = parser.parse_args(argv)
+    return bench.run_command(options, bench_parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
