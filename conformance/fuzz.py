@@ -32,6 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from conformance import statements as sql
 from conformance.backends.base import Backend, Outcome
+from conformance.fuzz_budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
 from conformance.loader import load_file
 from conformance.model import (
     AppendRequest,
@@ -66,9 +67,6 @@ from conformance.scenario import (
 )
 from conformance.selfcheck import self_check
 from conformance.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
-
-DEFAULT_EXAMPLES = 200
-STEPS_PER_EXAMPLE = 20
 
 # The vocabulary: a small world, so that steps collide with each other often.
 DEFINITIONS = (

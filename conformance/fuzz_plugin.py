@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance.errors import KitError
-from conformance.fuzz import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE, FuzzReport, fuzz
+from conformance.fuzz_budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
 from conformance.plugin import KIT_KEY
 from conformance.report import failure_text
+
+if TYPE_CHECKING:
+    from conformance.fuzz import FuzzReport
 
 
 class FuzzSettings:
@@ -146,6 +150,8 @@ class FuzzItem(pytest.Item):
     def runtest(self) -> None:
         kit = self.config.stash[KIT_KEY]
         settings = self.config.stash[FUZZ_KEY]
+        from conformance.fuzz import fuzz  # Hypothesis loads only when the fuzzer runs
+
         report = fuzz(
             kit.backend,
             seed=settings.seed,
