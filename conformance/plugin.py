@@ -137,7 +137,11 @@ def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
         files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
         self_check(files[path.resolve()])
     backend = backend_class(dsn)(dsn, ddl)
-    backend.prepare()
+    try:
+        backend.prepare()
+    except BaseException:
+        backend.close()  # what the backend made before failing (a temporary folder, a template)
+        raise
     return Kit(ddl, backend, catalogue, roots, files)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -185,3 +186,14 @@ def test_a_dangling_symbolic_id_is_a_load_error(
         "mine.yaml:11: scenarios[0].steps[1].append.previous: symbolic id 'ghost'"
         in one_error_line(result)
     )
+
+
+def test_a_ddl_that_does_not_apply_leaves_no_temporary_folder(pytester: pytest.Pytester) -> None:
+    from conformance.backends.sqlite import _memory_folder
+
+    folder = Path(_memory_folder() or tempfile.gettempdir())
+    before = set(folder.glob("conformance-sqlite-*"))
+    ddl = pytester.makefile(".ddl", bad="CREATE TABEL events (x);\n")
+    result = pytester.runpytest(f"--ddl={ddl}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert set(folder.glob("conformance-sqlite-*")) - before == set()
