@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from conformance.backends import backend_class
-from conformance.ddl import DdlScript
-from conformance.fuzz import fuzz
-from conformance.fuzz_plugin import failure_report
+from conformance.ddl_script import DdlScript
+from conformance.fuzz.machine import fuzz
+from conformance.pytest_plugin.fuzz import failure_report
 
 REPO = Path(__file__).resolve().parent.parent
 

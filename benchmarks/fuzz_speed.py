@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from conformance.backends import backend_class
-from conformance.ddl import DdlScript
-from conformance.fuzz import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE, fuzz
+from conformance.ddl_script import DdlScript
+from conformance.fuzz.machine import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE, fuzz
 
 REPO = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(

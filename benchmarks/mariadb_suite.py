@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from helpers import corpus
 
 from conformance.backends.mariadb import MariadbBackend
-from conformance.ddl import DdlScript
-from conformance.runner import run_scenario
+from conformance.ddl_script import DdlScript
+from conformance.execution.run import run_scenario
 
 DDL = REPO / "ddl" / "mariadb-event-store.ddl"
 DEFAULT_DSN = "mariadb://root@127.0.0.1:3306/test"

@@ -113,7 +113,7 @@ def per_store(
 def measure_isolation(dsn: str, rounds: int) -> None:
     """The backend's own schema per store against a database cloned from a template."""
     from conformance.backends.postgres import PostgresBackend
-    from conformance.ddl import DdlScript
+    from conformance.ddl_script import DdlScript
 
     backend = PostgresBackend(dsn, DdlScript.read(DDL))
     backend.prepare()

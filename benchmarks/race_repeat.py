@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from conformance.backends import backend_class
-from conformance.ddl import DdlScript
-from conformance.loader import load_file
-from conformance.runner import run_scenario
+from conformance.ddl_script import DdlScript
+from conformance.execution.run import run_scenario
+from conformance.scenario.loader import load_file
 
 REPO = Path(__file__).resolve().parent.parent
 RACES = REPO / "scenarios" / "races.yaml"

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from conformance.bench import command as bench
+from conformance.bench.settings import add_arguments
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -15,7 +16,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser = commands.add_parser(
         "bench", help="measure a DDL under load and check the invariants of every store"
     )
-    bench.add_arguments(bench_parser)
+    add_arguments(bench_parser)
     options = parser.parse_args(argv)
     return bench.run_command(options, bench_parser)
 

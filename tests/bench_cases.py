@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance import statements as sql
 from conformance.backends import Backend, Outcome, Session, backend_class
 from conformance.backends.sqlite import SqliteStore
 from conformance.bench import ledger
 from conformance.bench.command import BenchStore, fresh_store
 from conformance.bench.invariants import check_store
 from conformance.bench.workloads import ENTITY, FIRST_EVENT, NEXT_EVENT, append, new_id
-from conformance.ddl import DdlScript
+from conformance.ddl_script import DdlScript
 from conformance.resources import bundled_ddl_folder
+from conformance.spec import statements as sql
 
 SHIPPED = {
     "sqlite": "sqlite-event-store.ddl",
@@ -197,7 +197,7 @@ EVENT_ROWS = "SELECT entity, entityKey, event, data, eventId, commandId, previou
 # A writer in a process of its own: begin, insert, maybe commit, say so, wait to be killed.
 SQLITE_WRITER = """
 import sqlite3, sys
-from conformance import statements
+from conformance.spec import statements
 path, when, *params = sys.argv[1:]
 connection = sqlite3.connect(path, isolation_level=None)
 connection.execute("BEGIN IMMEDIATE")

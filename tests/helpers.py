@@ -14,11 +14,11 @@ import pytest
 
 from conformance.backends.base import Backend
 from conformance.backends.sqlite import SqliteBackend
-from conformance.ddl import DdlScript
-from conformance.loader import load_files, scenario_paths
-from conformance.outcome import ScenarioResult
-from conformance.runner import run_scenario
-from conformance.scenario import Scenario, ScenarioFile
+from conformance.ddl_script import DdlScript
+from conformance.execution.run import run_scenario
+from conformance.results.outcome import ScenarioResult
+from conformance.scenario.loader import load_files, scenario_paths
+from conformance.scenario.objects import Scenario, ScenarioFile
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "scenarios"

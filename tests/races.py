@@ -8,13 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from conformance.backends.base import Backend
-from conformance.ddl import DdlScript
-from conformance.loader import load_file
-from conformance.outcome import ScenarioResult
-from conformance.report import failure_text
+from conformance.ddl_script import DdlScript
+from conformance.execution.run import run_scenario
 from conformance.resources import bundled_scenarios
-from conformance.runner import run_scenario
-from conformance.scenario import Scenario
+from conformance.results.failure import failure_text
+from conformance.results.outcome import ScenarioResult
+from conformance.scenario.loader import load_file
+from conformance.scenario.objects import Scenario
 
 RACES = bundled_scenarios() / "races.yaml"
 # Definitions and history for the schedules the tests write themselves.

@@ -23,7 +23,6 @@ from bench_cases import (
 )
 from test_postgres import own_schemas
 
-from conformance import statements as sql
 from conformance.backends import Backend, Session, backend_class
 from conformance.bench import ledger
 from conformance.bench.command import create_hot_instances, fresh_store, main
@@ -37,6 +36,7 @@ from conformance.bench.workloads import (
     new_id,
     replay,
 )
+from conformance.spec import statements as sql
 
 TINY = ["--rounds", "2", "--duration", "0.2", "--writers", "1,2", "--events", "200,1000"]
 TINY += ["--replays", "20", "--hot-instances", "2", "--no-progress"]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from helpers import corpus, run_on_sqlite
 
-from conformance.catalogue import load_catalogue
-from conformance.report import failure_text
+from conformance.results.failure import failure_text
+from conformance.spec.catalogue import load_catalogue
 
 BROKEN = Path(__file__).resolve().parent / "broken" / "sqlite"
 NO_EVENTS_TABLE = BROKEN / "no-events-table.ddl"

@@ -11,9 +11,8 @@ from collections import defaultdict
 from helpers import SHIPPED_SQLITE_DDL, corpus, corpus_files, run_on_sqlite
 
 from conformance.backends.sqlite import SqliteBackend
-from conformance.catalogue import load_catalogue
-from conformance.report import failure_text
-from conformance.scenario import (
+from conformance.results.failure import failure_text
+from conformance.scenario.objects import (
     AppendStep,
     DefineStep,
     DeleteStep,
@@ -23,6 +22,7 @@ from conformance.scenario import (
     TruncateStep,
     UpdateStep,
 )
+from conformance.spec.catalogue import load_catalogue
 
 MINIMUM_SCENARIOS = 60
 

@@ -11,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.backends.sqlite import SqliteBackend, SqliteStore
-from conformance.ddl import DdlScript
-from conformance.fuzz import DATA, DEFINITIONS, event_uuid, fuzz
-from conformance.loader import load_file
-from conformance.scenario import Append, AppendStep, Literal, Location, TruncateStep
-from conformance.writer import scenario_yaml
+from conformance.ddl_script import DdlScript
+from conformance.fuzz.machine import DATA, DEFINITIONS, event_uuid, fuzz
+from conformance.scenario.loader import load_file
+from conformance.scenario.objects import Append, AppendStep, Literal, Location, TruncateStep
+from conformance.scenario.writer import scenario_yaml
 
 BROKEN = sorted((REPO / "tests" / "broken" / "sqlite").glob("*.ddl"))
 NO_EVENTS_TABLE = "no-events-table"

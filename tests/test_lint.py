@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import KitError
-from conformance.lint import Finding, dialect_for_dsn, dialect_for_file, lint_text
 from conformance.resources import bundled_ddl_folder
+from conformance.results.lint import Finding, dialect_for_dsn, dialect_for_file, lint_text
 
 DDL_FOLDER = Path(__file__).resolve().parent.parent / "ddl"
 SHIPPED = sorted(DDL_FOLDER.glob("*.ddl"))

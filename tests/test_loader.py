@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ScenarioError
-from conformance.loader import load_file
-from conformance.scenario import (
+from conformance.scenario.loader import load_file
+from conformance.scenario.objects import (
     AppendStep,
     Fresh,
     Literal,

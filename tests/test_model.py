@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.catalogue import load_catalogue
-from conformance.model import (
+from conformance.spec.catalogue import load_catalogue
+from conformance.spec.model import (
     APPEND_RULES,
     AppendRequest,
     DefinitionRows,

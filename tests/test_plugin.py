@@ -10,8 +10,8 @@ import pytest
 from helpers import one_error_line
 
 from conformance.backends.sqlite import SqliteBackend
-from conformance.loader import load_files, scenario_paths
 from conformance.resources import bundled_scenarios
+from conformance.scenario.loader import load_files, scenario_paths
 
 STALE_REPLAY = "chain.yaml::an append based on a stale replay is rejected"
 

@@ -25,9 +25,9 @@ from test_plugin import bundled_count, one_error_line
 
 from conformance.backends.base import Outcome
 from conformance.backends.postgres import SCHEMA_PREFIX, PostgresBackend
-from conformance.catalogue import load_catalogue
-from conformance.ddl import DdlScript
-from conformance.report import failure_text
+from conformance.ddl_script import DdlScript
+from conformance.results.failure import failure_text
+from conformance.spec.catalogue import load_catalogue
 
 pytestmark = pytest.mark.postgres
 
@@ -102,7 +102,7 @@ def test_schemas_are_dropped_when_the_run_is_interrupted(
         f"""
         import os, signal
         import psycopg
-        import conformance.runner
+        import conformance.execution.single
 
         def interrupted(self, step):
             with psycopg.connect({pg_dsn!r}) as connection:
@@ -115,8 +115,8 @@ def test_schemas_are_dropped_when_the_run_is_interrupted(
             os.kill(os.getpid(), signal.SIGINT)
             return replay(self, step)
 
-        replay = conformance.runner.ScenarioRun.replay
-        conformance.runner.ScenarioRun.replay = interrupted
+        replay = conformance.execution.single.ScenarioRun.replay
+        conformance.execution.single.ScenarioRun.replay = interrupted
         """
     )
     result = pytester.runpytest_subprocess(

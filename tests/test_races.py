@@ -22,9 +22,9 @@ from races import (
 
 from conformance.backends.sqlite import SqliteBackend
 from conformance.errors import ScenarioError
-from conformance.loader import load_file
-from conformance.report import failure_text
-from conformance.runner import run_scenario
+from conformance.execution.run import run_scenario
+from conformance.results.failure import failure_text
+from conformance.scenario.loader import load_file
 
 SCENARIOS = race_scenarios()
 MUST_RACES = ("races.same_previous", "races.first_event", "races.stale_replay")

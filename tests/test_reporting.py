@@ -22,8 +22,8 @@ import jsonschema
 import pytest
 
 from conformance import __version__
-from conformance.catalogue import load_catalogue
-from conformance.report_files import report_schema
+from conformance.results.reports import report_schema
+from conformance.spec.catalogue import load_catalogue
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "broken" / "reporting"
@@ -71,8 +71,8 @@ import dataclasses
 
 import pytest
 
-from conformance.catalogue import Catalogue, Level
-from conformance.plugin import KIT_KEY
+from conformance.spec.catalogue import Catalogue, Level
+from conformance.pytest_plugin.collection import KIT_KEY
 
 SHOULD = {should!r}
 SKIP = {skip!r}

@@ -6,13 +6,13 @@ import textwrap
 from pathlib import Path
 
 from conformance.backends.sqlite import SqliteBackend
-from conformance.ddl import DdlScript
-from conformance.loader import load_file
-from conformance.outcome import ScenarioResult
+from conformance.ddl_script import DdlScript
+from conformance.results.outcome import ScenarioResult
+from conformance.scenario.loader import load_file
 
 
 def run_text(tmp_path: Path, ddl: Path, text: str) -> list[ScenarioResult]:
-    from conformance.runner import run_scenario
+    from conformance.execution.run import run_scenario
 
     path = tmp_path / "case.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")

@@ -10,8 +10,8 @@ import pytest
 from races import SCHEDULE_HEADER
 
 from conformance.errors import ScenarioError
-from conformance.loader import load_file
-from conformance.scenario import DEFAULT_SESSION, AppendStep, RaceStep, TransactionStep
+from conformance.scenario.loader import load_file
+from conformance.scenario.objects import DEFAULT_SESSION, AppendStep, RaceStep, TransactionStep
 
 HEADER = (
     SCHEDULE_HEADER

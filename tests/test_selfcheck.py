@@ -10,8 +10,8 @@ import pytest
 from helpers import CORPUS
 
 from conformance.errors import ScenarioError
-from conformance.loader import load_file, scenario_paths
-from conformance.selfcheck import self_check
+from conformance.scenario.loader import load_file, scenario_paths
+from conformance.scenario.selfcheck import self_check
 
 HEAD = """\
 definitions:

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from conformance.ddl import DdlScript
+from conformance.ddl_script import DdlScript
 
 Row = tuple[Any, ...]
 

@@ -19,9 +19,9 @@ import pymysql
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.backends.mariadb_script import split_statements
 from conformance.backends.mariadb_server import Databases, Server, describe_error, error_code
-from conformance.ddl import DdlScript, first_line
+from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
-from conformance.statements import to_format_style
+from conformance.spec.statements import to_format_style
 
 # Server error numbers that mean "a rule of the DDL said no".
 REJECTIONS = {

@@ -34,9 +34,9 @@ from psycopg.types.string import TextLoader
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.backends.pgscript import Statement, split_script
-from conformance.ddl import DdlScript, first_line
+from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
-from conformance.statements import to_format_style
+from conformance.spec.statements import to_format_style
 
 # SQLSTATE classes that mean "a rule of the DDL said no": invalid input (22),
 # integrity constraints (23), serialization failures and deadlocks (40).

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
-from conformance.ddl import DdlScript, first_line
+from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
 
 

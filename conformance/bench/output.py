@@ -12,16 +12,14 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance import __version__
 from conformance.backends import Backend
+from conformance.bench.settings import Settings
 from conformance.bench.stats import Spread, paired_ratios
 from conformance.bench.workloads import BARE, DISTINCT, HOT, RunResult
-from conformance.ddl import DdlScript
-
-if TYPE_CHECKING:
-    from conformance.bench.command import Settings
+from conformance.ddl_script import DdlScript
 
 FORMAT = "conformance-bench/1"
 WORKLOAD_WORDS = {

@@ -31,7 +31,7 @@ from conformance.bench.workloads import (
     BenchFailure,
     replay,
 )
-from conformance.runner import normalize_id
+from conformance.execution.snapshot import normalize_id
 
 INSERT_EVENTS = "INSERT INTO events(entity, entityKey, event, data, eventId, commandId, previousId)"
 EVENT_ID, COMMAND_ID = 0, 1

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import statements as sql
 from conformance.backends.base import Backend, Outcome, Session
 from conformance.bench import ledger
 from conformance.bench.ledger import LedgerFile
 from conformance.bench.stats import percentile
+from conformance.spec import statements as sql
 
 ENTITY = "bench"
 FIRST_EVENT = "opened"

@@ -26,7 +26,7 @@ from conformance.backends.mariadb_server import (
     product_version,
     redact,
 )
-from conformance.ddl import DdlScript
+from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
 
 pytestmark = pytest.mark.mariadb
@@ -287,12 +287,12 @@ def test_an_empty_ddl_is_one_line(pytester: pytest.Pytester, mariadb_dsn: str) -
 # --- what the kit creates and drops ---------------------------------------------------
 
 INTERRUPTING_CONFTEST = """
-import conformance.plugin
+import conformance.pytest_plugin.collection
 
 def interrupted(*args, **kwargs):
     raise KeyboardInterrupt
 
-conformance.plugin.run_scenario = interrupted
+conformance.pytest_plugin.collection.run_scenario = interrupted
 """
 
 
@@ -303,10 +303,12 @@ def test_an_interrupted_run_drops_every_database_it_made(
     kit_databases: Callable[[], set[str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import conformance.plugin
+    import conformance.pytest_plugin.collection
 
     # The inner run shares this process: put back what its conftest replaces.
-    monkeypatch.setattr(conformance.plugin, "run_scenario", conformance.plugin.run_scenario)
+    monkeypatch.setattr(
+        conformance.pytest_plugin.collection, "run_scenario", conformance.pytest_plugin.collection.run_scenario
+    )
     pytester.makeconftest(INTERRUPTING_CONFTEST)
     result = pytester.runpytest(
         f"--ddl={mariadb_ddl}",
@@ -398,14 +400,14 @@ TERMINATING_CONFTEST = """
 import os, signal
 from pathlib import Path
 
-import conformance.plugin
+import conformance.pytest_plugin.collection
 
 def terminated(*args, **kwargs):
     Path("pid").write_text(str(os.getpid()))
     os.kill(os.getpid(), signal.SIGTERM)
     raise AssertionError("SIGTERM did not stop the run")
 
-conformance.plugin.run_scenario = terminated
+conformance.pytest_plugin.collection.run_scenario = terminated
 """
 
 

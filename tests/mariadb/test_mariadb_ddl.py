@@ -21,9 +21,9 @@ from helpers import corpus, run_on
 from mariadb_paths import BROKEN
 
 from conformance.backends.mariadb import MariadbBackend
-from conformance.catalogue import load_catalogue
-from conformance.ddl import DdlScript
-from conformance.report import failure_text
+from conformance.ddl_script import DdlScript
+from conformance.results.failure import failure_text
+from conformance.spec.catalogue import load_catalogue
 
 pytestmark = pytest.mark.mariadb
 

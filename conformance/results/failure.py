@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.outcome import ScenarioResult, StepReport
+from conformance.results.outcome import ScenarioResult, StepReport
 
 
 def failure_text(result: ScenarioResult) -> str:

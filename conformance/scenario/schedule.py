@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from conformance.scenario import DEFAULT_SESSION, SESSION_STEPS, AppendStep, Step, TransactionStep
+from conformance.scenario.objects import (
+    DEFAULT_SESSION,
+    SESSION_STEPS,
+    AppendStep,
+    Step,
+    TransactionStep,
+)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The fuzzing plugin: `pytest --ddl=FILE --conformance-fuzz` adds one test item that searches.
 
-The item runs the Hypothesis state machine of `conformance.fuzz` against the DDL in the
+The item runs the Hypothesis state machine of `conformance.fuzz.machine` against the DDL in the
 database the conformance plugin set up (`--dsn`), and fails with a minimal scenario file
 when the database and the reference model disagree. A seed makes a run reproducible;
 without one, a random seed is drawn and shown so that any run can be repeated.
@@ -8,28 +8,28 @@ without one, a random seed is drawn and shown so that any run can be repeated.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance.errors import KitError
-from conformance.fuzz_budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
-from conformance.plugin import KIT_KEY
-from conformance.report import failure_text
+from conformance.fuzz.budget import STEPS_PER_EXAMPLE
+from conformance.pytest_plugin.collection import KIT_KEY
+from conformance.pytest_plugin.options import FuzzOptions, settings
+from conformance.results.failure import failure_text
 
 if TYPE_CHECKING:
-    from conformance.fuzz import FuzzReport
+    from conformance.fuzz.machine import FuzzReport
 
 
 class FuzzSettings:
-    """The fuzz options, checked once at configure."""
+    """The fuzz options, checked once at configure, and the search's report once it ran."""
 
-    def __init__(self, examples: int, seed: int, save: Path | None) -> None:
-        self.examples = examples
-        self.seed = seed
-        self.save = save
+    def __init__(self, options: FuzzOptions) -> None:
+        self.examples = options.examples
+        self.seed = options.seed
+        self.save = options.save
         self.report: FuzzReport | None = None
 
 
@@ -37,87 +37,30 @@ FUZZ_KEY = pytest.StashKey[FuzzSettings]()
 ITEM_NAME = "conformance-fuzz"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "event store DDL conformance")
-    group.addoption(
-        "--conformance-fuzz",
-        dest="conformance_fuzz",
-        action="store_true",
-        default=None,
-        help="also search for steps on which the database and the reference model "
-        "disagree (one extra test item; ini: conformance_fuzz)",
-    )
-    group.addoption(
-        "--conformance-fuzz-budget",
-        dest="conformance_fuzz_budget",
-        metavar="EXAMPLES",
-        help=f"how many examples of up to {STEPS_PER_EXAMPLE} steps to try "
-        f"(default {DEFAULT_EXAMPLES}; ini: conformance_fuzz_budget)",
-    )
-    group.addoption(
-        "--conformance-fuzz-seed",
-        dest="conformance_fuzz_seed",
-        metavar="N",
-        help="seed for a reproducible search (default: a random one, shown in the header)",
-    )
-    group.addoption(
-        "--conformance-fuzz-save",
-        dest="conformance_fuzz_save",
-        metavar="DIR",
-        help="write the minimal failing case as a scenario file into DIR "
-        "(ini: conformance_fuzz_save)",
-    )
-    parser.addini("conformance_fuzz", "search with the fuzzer too", type="bool", default=False)
-    parser.addini("conformance_fuzz_budget", "examples the fuzzer tries", default=None)
-    parser.addini(
-        "conformance_fuzz_save", "folder for the fuzzer's minimal failing case", default=None
-    )
-
-
 @pytest.hookimpl(trylast=True)  # after the conformance plugin has made its kit
 def pytest_configure(config: pytest.Config) -> None:
-    if not (config.getoption("conformance_fuzz") or config.getini("conformance_fuzz")):
+    given = settings(config)
+    if not given.fuzz:
         return
     try:
-        settings = _settings(config)
+        if KIT_KEY not in config.stash:
+            raise KitError("--conformance-fuzz: give the DDL to search with --ddl=FILE")
+        fuzz = FuzzSettings(given.fuzz_options())
+        _make_save_folder(fuzz.save)
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[FUZZ_KEY] = settings
+    config.stash[FUZZ_KEY] = fuzz
 
 
-def _settings(config: pytest.Config) -> FuzzSettings:
-    if KIT_KEY not in config.stash:
-        raise KitError("--conformance-fuzz: give the DDL to search with --ddl=FILE")
-    budget = config.getoption("conformance_fuzz_budget") or config.getini("conformance_fuzz_budget")
-    examples = _whole_number("--conformance-fuzz-budget", budget, DEFAULT_EXAMPLES, minimum=1)
-    seed = _whole_number(
-        "--conformance-fuzz-seed",
-        config.getoption("conformance_fuzz_seed"),
-        random.randrange(2**32),
-        minimum=0,
-    )
-    folder = config.getoption("conformance_fuzz_save") or config.getini("conformance_fuzz_save")
-    save = Path(folder) if folder else None
-    if save is not None:
-        try:
-            save.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise KitError(
-                f"--conformance-fuzz-save {folder}: cannot use it as a folder: {exc}"
-            ) from None
-    return FuzzSettings(examples, seed, save)
-
-
-def _whole_number(option: str, text: str | None, default: int, minimum: int) -> int:
-    if text is None or text == "":
-        return default
+def _make_save_folder(save: Path | None) -> None:
+    if save is None:
+        return
     try:
-        value = int(text)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise KitError(f"{option} {text!r}: not a whole number of at least {minimum}")
-    return value
+        save.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KitError(
+            f"--conformance-fuzz-save {save}: cannot use it as a folder: {exc}"
+        ) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -150,7 +93,7 @@ class FuzzItem(pytest.Item):
     def runtest(self) -> None:
         kit = self.config.stash[KIT_KEY]
         settings = self.config.stash[FUZZ_KEY]
-        from conformance.fuzz import fuzz  # Hypothesis loads only when the fuzzer runs
+        from conformance.fuzz.machine import fuzz  # Hypothesis loads only when the fuzzer runs
 
         report = fuzz(
             kit.backend,

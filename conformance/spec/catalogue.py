@@ -48,7 +48,7 @@ class Catalogue:
 @cache
 def load_catalogue() -> Catalogue:
     """Read the bundled rules.yaml once per process."""
-    text = resources.files("conformance").joinpath("rules.yaml").read_text(encoding="utf-8")
+    text = resources.files("conformance.spec").joinpath("rules.yaml").read_text(encoding="utf-8")
     entries = yaml.safe_load(text)
     return Catalogue(
         tuple(

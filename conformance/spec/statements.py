@@ -7,7 +7,7 @@ fixed tables here, never from scenario text.
 
 from __future__ import annotations
 
-from conformance.scenario import DEFINITION_COLUMNS, EVENT_COLUMNS
+from conformance.scenario.objects import DEFINITION_COLUMNS, EVENT_COLUMNS
 
 DEFINE = "INSERT INTO entity_events (entity, event) VALUES (?, ?)"
 

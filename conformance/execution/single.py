@@ -8,16 +8,24 @@ added exactly its own row, an UPDATE/DELETE attempt changed nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from conformance import statements as sql
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
-from conformance.outcome import ScenarioResult, StepReport
-from conformance.scenario import (
+from conformance.execution.snapshot import (
+    Attempt,
+    Recorded,
+    Snapshot,
+    StoreUnreadable,
+    describe_append,
+    normalize_id,
+    normalized_append,
+    short,
+)
+from conformance.results.outcome import ScenarioResult, StepReport
+from conformance.scenario.objects import (
     Append,
     AppendStep,
     CheckStep,
@@ -35,67 +43,9 @@ from conformance.scenario import (
     UpdateStep,
     new_uuid,
 )
+from conformance.spec import statements as sql
 
 ATOMICITY_RULE = "atomicity.no_trace"
-
-
-def normalize_id(value: Any) -> Any:
-    """UUIDs compare as UUIDs (any case, any driver type); anything else as text."""
-    if value is None:
-        return None
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 12]}...({len(str(value))} chars)"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Every row of both tables, as a multiset: the store's whole observable state."""
-
-    events: Counter[Row]
-    definitions: Counter[Row]
-
-    def diff(self, later: Snapshot) -> str:
-        lines = []
-        for table, before, after in (
-            ("events", self.events, later.events),
-            ("entity_events", self.definitions, later.definitions),
-        ):
-            lines += [f"{table} - {_row(r)}" for r in (before - after).elements()][:3]
-            lines += [f"{table} + {_row(r)}" for r in (after - before).elements()][:3]
-        return "\n".join(lines)
-
-
-def _row(row: Row) -> str:
-    return "(" + ", ".join(short(v, 40) for v in row) + ")"
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """An append the store accepted, as replay must return it."""
-
-    event: str | None
-    data: str | None
-    event_id: Any
-
-
-class StoreUnreadable(Exception):
-    """The kit's own inspection query failed: the store is not the spec's shape."""
-
-
-@dataclass
-class Attempt:
-    outcome: Outcome
-    rows: list[Row]
-    error: str | None
-    sql: str
-    params: tuple[Any, ...]
 
 
 class ScenarioRun:
@@ -253,7 +203,7 @@ class ScenarioRun:
         attempt = self.attempt(statement, params)
         after = self.snapshot()
         report = (
-            self.judge_write(step, _describe_append(a), step.expect, attempt, before, after, None)
+            self.judge_write(step, describe_append(a), step.expect, attempt, before, after, None)
             if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED
             else self.judge_accepted_append(step, attempt, before, after, params)
         )
@@ -271,11 +221,11 @@ class ScenarioRun:
         after: Snapshot,
         params: list[Any],
     ) -> StepReport:
-        summary = _describe_append(step.append)
+        summary = describe_append(step.append)
         added = after.events - before.events
         removed = before.events - after.events
-        sent = _normalized_append(params)
-        stored = [_normalized_append(list(row[:7])) for row in added.elements()]
+        sent = normalized_append(params)
+        stored = [normalized_append(list(row[:7])) for row in added.elements()]
         ok = not removed and stored == [sent] and after.definitions == before.definitions
         if ok:
             return self.report(step, summary, "accepted", attempt, passed=True)
@@ -473,23 +423,6 @@ def setup_steps(scenario: Scenario) -> list[Step]:
     return steps
 
 
-def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
-    """Run the setup and every step; stop at the first step that fails."""
-    kind = ScenarioRun
-    if scenario.concurrent:
-        from conformance.concurrent import ConcurrentRun  # builds on this module
-
-        kind = ConcurrentRun
-    run = kind(scenario, store, backend)
-    result = ScenarioResult(scenario)
-    try:
-        if run_setup(run, result):
-            run.run_steps(result)
-    finally:
-        run.close()
-    return result
-
-
 def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
     """The file's definitions and history; False (and the rest counted as not run) on a failure."""
     steps = setup_steps(run.scenario)
@@ -500,30 +433,6 @@ def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
             result.not_run = len(steps) - index - 1 + len(run.scenario.steps)
             return False
     return True
-
-
-def _describe_append(a: Append) -> str:
-    parts = [f"append {a.entity!r}/{a.entity_key!r} {a.event!r}"]
-    for label, value in (
-        ("id", a.event_id),
-        ("command", a.command_id),
-        ("previous", a.previous_id),
-    ):
-        if isinstance(value, Symbol):
-            parts.append(f"{label}={value.name}")
-        elif isinstance(value, Literal):
-            parts.append(f"{label}={short(value.value, 44)}")
-    if a.previous_id is None:
-        parts.append("(first event)")
-    if a.data != "{}":
-        parts.append(f"data={short(a.data, 40)}")
-    return " ".join(parts)
-
-
-def _normalized_append(values: list[Any]) -> tuple[Any, ...]:
-    """(entity, entityKey, event, data, eventId, commandId, previousId) comparable across drivers."""
-    padded = [*values, None][:7]
-    return (*padded[:4], *(normalize_id(v) for v in padded[4:7]))
 
 
 def _targets_something(target: Target, where: list[Any], before: Snapshot) -> bool:

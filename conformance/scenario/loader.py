@@ -17,9 +17,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from conformance.catalogue import Catalogue, load_catalogue
 from conformance.errors import ScenarioError
-from conformance.scenario import (
+from conformance.scenario.objects import (
     Append,
     AppendStep,
     CheckStep,
@@ -41,7 +40,8 @@ from conformance.scenario import (
     TruncateStep,
     UpdateStep,
 )
-from conformance.schedule import schedule_problems
+from conformance.scenario.schedule import schedule_problems
+from conformance.spec.catalogue import Catalogue, load_catalogue
 
 JsonPath = tuple[str | int, ...]
 SCENARIO_SUFFIXES = (".yaml", ".yml")

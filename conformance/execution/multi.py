@@ -17,21 +17,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import statements as sql
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.errors import ScenarioError
-from conformance.outcome import ScenarioResult, StepReport
-from conformance.runner import (
+from conformance.execution.sessions import CALL_LIMIT, Call, CallStuck, SessionPool
+from conformance.execution.single import ScenarioRun
+from conformance.execution.snapshot import (
     Attempt,
     Recorded,
-    ScenarioRun,
     Snapshot,
     StoreUnreadable,
-    _describe_append,
-    _normalized_append,
+    describe_append,
     normalize_id,
+    normalized_append,
 )
-from conformance.scenario import (
+from conformance.results.outcome import ScenarioResult, StepReport
+from conformance.scenario.objects import (
     SESSION_STEPS,
     Append,
     AppendStep,
@@ -41,11 +41,11 @@ from conformance.scenario import (
     Step,
     TransactionStep,
 )
-from conformance.sessions import CALL_LIMIT, Call, CallStuck, SessionPool
+from conformance.spec import statements as sql
 
 NO_TRACE_RULE = "races.no_trace"
 
-StoredRow = tuple[Any, ...]  # an event as _normalized_append gives it
+StoredRow = tuple[Any, ...]  # an event as normalized_append gives it
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Racer:
 
     @property
     def row(self) -> StoredRow:
-        return _normalized_append(self.params)
+        return normalized_append(self.params)
 
     @property
     def committed(self) -> bool:
@@ -161,7 +161,7 @@ class ConcurrentRun(ScenarioRun):
         in_transaction = step.session in self.open_transactions
         if isinstance(step, AppendStep):
             statement, params, event_id = self.append_statement(step.append)
-            handed = Handed(step, in_transaction, _normalized_append(params), event_id)
+            handed = Handed(step, in_transaction, normalized_append(params), event_id)
             return self.pool.submit(step.session, self.statement(statement, params), handed)
         if isinstance(step, ReplayStep):
             work = self.statement(sql.REPLAY, (step.entity_key, step.entity))
@@ -225,7 +225,7 @@ class ConcurrentRun(ScenarioRun):
                 self.pending.setdefault(session, []).append((handed.row, handed.event_id))
             else:
                 self.committed[handed.row] += 1
-        return self.report(step, _describe_append(step.append), step.expect, attempt, passed=passed)
+        return self.report(step, describe_append(step.append), step.expect, attempt, passed=passed)
 
     def accepted(self, a: Append, row: StoredRow, event_id: Any) -> None:
         self.insertion_order.append(normalize_id(event_id))
@@ -280,7 +280,7 @@ class ConcurrentRun(ScenarioRun):
     @staticmethod
     def describe(step: Step) -> str:
         if isinstance(step, AppendStep):
-            return _describe_append(step.append)
+            return describe_append(step.append)
         if isinstance(step, ReplayStep):
             return f"replay {step.entity!r}/{step.entity_key!r}"
         if isinstance(step, TransactionStep):
@@ -427,7 +427,7 @@ def _fork(chain: list[Row]) -> str:
 
 def stored_rows(snapshot: Snapshot) -> Counter[StoredRow]:
     """The events of a snapshot as appends sent them (no ts, no sequence), comparable."""
-    return Counter(_normalized_append(list(row[:7])) for row in snapshot.events)
+    return Counter(normalized_append(list(row[:7])) for row in snapshot.events)
 
 
 def _no_rows(action: Callable[[], None]) -> list[Row]:
@@ -461,7 +461,7 @@ def _racer_line(number: int, racer: Racer) -> str:
         error = f" ({attempt.error})" if attempt.error else ""
         stages.append(f"{word}: {attempt.outcome.value}{error}")
     waited = ", waited for a lock" if racer.waited else ""
-    return f"racer {number} {_describe_append(racer.append)}{waited}: " + "; ".join(stages)
+    return f"racer {number} {describe_append(racer.append)}{waited}: " + "; ".join(stages)
 
 
 def _in_append_order(racers: Iterable[Racer]) -> list[Racer]:

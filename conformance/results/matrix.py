@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from conformance.catalogue import Catalogue, Level, Rule
-from conformance.outcome import ScenarioResult
-from conformance.scenario import Scenario
+from conformance.results.outcome import ScenarioResult
+from conformance.scenario.objects import Scenario
+from conformance.spec.catalogue import Catalogue, Level, Rule
 
 
 class Status(enum.Enum):

@@ -8,7 +8,6 @@ its rule ids; each item gets a fresh store from the backend and drops it after.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -17,18 +16,17 @@ from pathlib import Path
 import pytest
 
 from conformance.backends import Backend, backend_class
-from conformance.catalogue import Catalogue, load_catalogue
-from conformance.ddl import DdlScript
+from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
-from conformance.loader import load_file, scenario_paths
-from conformance.outcome import ScenarioResult
-from conformance.report import failure_text
+from conformance.execution.run import run_scenario
+from conformance.pytest_plugin.options import Settings, add_options, settings
 from conformance.resources import bundled_scenarios
-from conformance.runner import run_scenario
-from conformance.scenario import Scenario, ScenarioFile
-from conformance.selfcheck import self_check
-
-DSN_ENV = "CONFORMANCE_DSN"
+from conformance.results.failure import failure_text
+from conformance.results.outcome import ScenarioResult
+from conformance.scenario.loader import load_file, scenario_paths
+from conformance.scenario.objects import Scenario, ScenarioFile
+from conformance.scenario.selfcheck import self_check
+from conformance.spec.catalogue import Catalogue, load_catalogue
 
 
 @dataclass
@@ -47,57 +45,15 @@ KIT_KEY = pytest.StashKey[Kit]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "event store DDL conformance")
-    group.addoption(
-        "--ddl",
-        dest="conformance_ddl",
-        metavar="FILE",
-        help="the DDL file to check; turns the conformance run on (ini: conformance_ddl)",
-    )
-    group.addoption(
-        "--dsn",
-        dest="conformance_dsn",
-        metavar="URL",
-        help=f"database to run in: sqlite:///DIR, postgresql://..., (env: {DSN_ENV}; "
-        "ini: conformance_dsn); default: a fresh temporary SQLite database per scenario",
-    )
-    group.addoption(
-        "--scenarios",
-        dest="conformance_scenarios",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="a scenario file or folder to run besides the bundled ones "
-        "(repeatable; ini: conformance_scenarios)",
-    )
-    group.addoption(
-        "--no-bundled",
-        dest="conformance_no_bundled",
-        action="store_true",
-        help="run only the files given with --scenarios",
-    )
-    parser.addini("conformance_ddl", "the DDL file to check", default=None)
-    parser.addini("conformance_dsn", "database URL to run the scenarios in", default=None)
-    parser.addini(
-        "conformance_scenarios", "extra scenario files or folders", type="paths", default=[]
-    )
-
-
-def _setting(config: pytest.Config, name: str) -> str | None:
-    return config.getoption(f"conformance_{name}") or config.getini(f"conformance_{name}") or None
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    ddl_setting = _setting(config, "ddl")
-    if not ddl_setting:
+    given = settings(config)
+    if given.ddl is None:
         return
-    dsn = (
-        config.getoption("conformance_dsn")
-        or os.environ.get(DSN_ENV)
-        or config.getini("conformance_dsn")
-    )
     try:
-        kit = _make_kit(config, Path(ddl_setting), dsn or None)
+        kit = _make_kit(given)
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[KIT_KEY] = kit
@@ -124,19 +80,18 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
     config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
-def _make_kit(config: pytest.Config, ddl_path: Path, dsn: str | None) -> Kit:
-    ddl = DdlScript.read(ddl_path)
+def _make_kit(given: Settings) -> Kit:
+    assert given.ddl is not None
+    ddl = DdlScript.read(given.ddl)
     catalogue = load_catalogue()
-    extra = [Path(p) for p in config.getoption("conformance_scenarios")]
-    extra += [Path(p) for p in config.getini("conformance_scenarios")]
-    roots = ([] if config.getoption("conformance_no_bundled") else [bundled_scenarios()]) + extra
+    roots = ([bundled_scenarios()] if given.bundled else []) + list(given.scenarios)
     if not roots:
         raise KitError("--no-bundled: no scenario files left to run (give --scenarios PATH)")
     files = {}
     for path in scenario_paths(roots):
         files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
         self_check(files[path.resolve()])
-    backend = backend_class(dsn)(dsn, ddl)
+    backend = backend_class(given.dsn)(given.dsn, ddl)
     try:
         backend.prepare()
     except BaseException:

@@ -30,24 +30,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from conformance import statements as sql
 from conformance.backends.base import Backend, Outcome
-from conformance.fuzz_budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
-from conformance.loader import load_file
-from conformance.model import (
-    AppendRequest,
-    DefinitionRows,
-    EventRows,
-    ReferenceModel,
-    Rows,
-    Verdict,
-    judge_append,
-    judge_define,
-    uuid_key,
-)
-from conformance.outcome import ScenarioResult, StepReport
-from conformance.runner import ScenarioRun, run_scenario
-from conformance.scenario import (
+from conformance.execution.run import run_scenario
+from conformance.execution.single import ScenarioRun
+from conformance.fuzz.budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
+from conformance.results.outcome import ScenarioResult, StepReport
+from conformance.scenario.loader import load_file
+from conformance.scenario.objects import (
     EVENT_COLUMNS,
     Append,
     AppendStep,
@@ -65,8 +54,20 @@ from conformance.scenario import (
     TruncateStep,
     UpdateStep,
 )
-from conformance.selfcheck import self_check
-from conformance.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
+from conformance.scenario.selfcheck import self_check
+from conformance.scenario.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
+from conformance.spec import statements as sql
+from conformance.spec.model import (
+    AppendRequest,
+    DefinitionRows,
+    EventRows,
+    ReferenceModel,
+    Rows,
+    Verdict,
+    judge_append,
+    judge_define,
+    uuid_key,
+)
 
 # The vocabulary: a small world, so that steps collide with each other often.
 DEFINITIONS = (

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import KitError
-from conformance.lint import LintReport
-from conformance.matrix import Matrix, ScenarioRecord, Status
+from conformance.results.lint import LintReport
+from conformance.results.matrix import Matrix, ScenarioRecord, Status
 
 REPORT_VERSION = 1
 KIT_NAME = "event-store-conformance"

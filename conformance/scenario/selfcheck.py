@@ -12,20 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.catalogue import load_catalogue
 from conformance.errors import ScenarioError
-from conformance.model import (
-    AppendRequest,
-    DefinitionRows,
-    Event,
-    EventRows,
-    ReferenceModel,
-    Rows,
-    Verdict,
-)
-from conformance.runner import ScenarioRun, setup_steps
-from conformance.runner import _describe_append as describe_append
-from conformance.scenario import (
+from conformance.execution.single import ScenarioRun, setup_steps
+from conformance.execution.snapshot import describe_append
+from conformance.scenario.objects import (
     Append,
     AppendStep,
     DefineStep,
@@ -41,6 +31,16 @@ from conformance.scenario import (
     TransactionStep,
     TruncateStep,
     UpdateStep,
+)
+from conformance.spec.catalogue import load_catalogue
+from conformance.spec.model import (
+    AppendRequest,
+    DefinitionRows,
+    Event,
+    EventRows,
+    ReferenceModel,
+    Rows,
+    Verdict,
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from conformance.scenario import (
+from conformance.scenario.objects import (
     Append,
     AppendStep,
     CheckStep,

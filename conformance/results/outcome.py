@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.scenario import Location, Scenario
+from conformance.scenario.objects import Location, Scenario
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """pytest hooks for the conformance report: levels, rule matrix, report files, JUnit, lint.
 
-Its own pytest11 entry point; it reads what conformance.plugin sets up (the Kit in
+Its own pytest11 entry point; it reads what conformance.pytest_plugin.collection sets up (the Kit in
 `config.stash`, `item.scenario` and `item.result`) and stays idle without --ddl.
 
 Levels: a scenario whose failing step breaks only SHOULD rules becomes an expected
@@ -24,10 +24,11 @@ from pathlib import Path
 import pytest
 
 from conformance import __version__
-from conformance.catalogue import Catalogue
 from conformance.errors import KitError
-from conformance.lint import LintReport, dialect_for_dsn, lint_ddl
-from conformance.matrix import (
+from conformance.pytest_plugin.collection import KIT_KEY, Kit, ScenarioItem
+from conformance.pytest_plugin.options import settings
+from conformance.results.lint import LintReport, dialect_for_dsn, lint_ddl
+from conformance.results.matrix import (
     Matrix,
     ScenarioRecord,
     Status,
@@ -37,80 +38,29 @@ from conformance.matrix import (
     record_not_applicable,
     record_of_result,
 )
-from conformance.plugin import KIT_KEY, Kit, ScenarioItem
-from conformance.report_files import Report, RunInfo, check_report_path, write_report
+from conformance.results.reports import Report, RunInfo, check_report_path, write_report
+from conformance.spec.catalogue import Catalogue
 
 RECORD_ATTRIBUTE = "conformance_record"
-COMMAND_LINE_OPTIONS = {
-    "--conformance-report": "conformance_report",
-    "--conformance-strict": "conformance_strict",
-    "--lint": "conformance_lint",
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "event store DDL conformance")
-    group.addoption(
-        "--conformance-report",
-        dest="conformance_report",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="write the conformance report to PATH: .md (Markdown, e.g. a CI job summary) "
-        "or .json (conformance/schema/report.schema.json); repeatable (ini: conformance_report)",
-    )
-    group.addoption(
-        "--conformance-strict",
-        dest="conformance_strict",
-        action="store_true",
-        help="a broken SHOULD rule fails the run too (ini: conformance_strict)",
-    )
-    group.addoption(
-        "--lint",
-        dest="conformance_lint",
-        action="store_true",
-        help="lint the DDL with sqlfluff in the dialect of the DSN's engine; findings are "
-        "advice in the summary and never fail the run (ini: conformance_lint)",
-    )
-    parser.addini(
-        "conformance_report", "conformance report files (.md or .json)", type="paths", default=[]
-    )
-    parser.addini(
-        "conformance_strict", "a broken SHOULD rule fails the run", type="bool", default=False
-    )
-    parser.addini("conformance_lint", "lint the DDL with sqlfluff", type="bool", default=False)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """After conformance.plugin made the Kit: register the reporter that holds this run's state."""
+    """After conformance.pytest_plugin.collection made the Kit: register the reporter that holds this run's state."""
     kit = config.stash.get(KIT_KEY, None)
     if kit is None:
-        given = [flag for flag, dest in COMMAND_LINE_OPTIONS.items() if config.getoption(dest)]
-        if given:
-            raise pytest.UsageError(f"{', '.join(given)}: needs --ddl FILE (the DDL to check)")
+        flags = settings(config).reporting_flags
+        if flags:
+            raise pytest.UsageError(f"{', '.join(flags)}: needs --ddl FILE (the DDL to check)")
         return
+    given = settings(config)
     try:
-        report_paths = _report_paths(config)
+        for path in given.report_paths:
+            check_report_path(path)
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
-    reporter = ConformanceReporter(
-        kit, report_paths, _flag(config, "strict"), _flag(config, "lint")
-    )
+    reporter = ConformanceReporter(kit, list(given.report_paths), given.strict, given.lint)
     config.pluginmanager.register(reporter, "conformance-reporter")
-
-
-def _flag(config: pytest.Config, name: str) -> bool:
-    return bool(config.getoption(f"conformance_{name}") or config.getini(f"conformance_{name}"))
-
-
-def _report_paths(config: pytest.Config) -> list[Path]:
-    """From the options (relative to the current folder), else the ini (relative to its file)."""
-    paths = [Path(p) for p in config.getoption("conformance_report")]
-    paths = paths or list(config.getini("conformance_report"))
-    for path in paths:
-        check_report_path(path)
-    return paths
 
 
 def _is_worker(config: pytest.Config) -> bool:

@@ -1,0 +1,95 @@
+"""What the kit reads back from a store and how it compares it: the whole-store snapshot,
+ids normalized across drivers, appends described in failure text."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.backends.base import Outcome, Row
+from conformance.scenario.objects import Append, Literal, Symbol
+
+
+def normalize_id(value: Any) -> Any:
+    """UUIDs compare as UUIDs (any case, any driver type); anything else as text."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}...({len(str(value))} chars)"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every row of both tables, as a multiset: the store's whole observable state."""
+
+    events: Counter[Row]
+    definitions: Counter[Row]
+
+    def diff(self, later: Snapshot) -> str:
+        lines = []
+        for table, before, after in (
+            ("events", self.events, later.events),
+            ("entity_events", self.definitions, later.definitions),
+        ):
+            lines += [f"{table} - {row_text(r)}" for r in (before - after).elements()][:3]
+            lines += [f"{table} + {row_text(r)}" for r in (after - before).elements()][:3]
+        return "\n".join(lines)
+
+
+def row_text(row: Row) -> str:
+    return "(" + ", ".join(short(v, 40) for v in row) + ")"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An append the store accepted, as replay must return it."""
+
+    event: str | None
+    data: str | None
+    event_id: Any
+
+
+class StoreUnreadable(Exception):
+    """The kit's own inspection query failed: the store is not the spec's shape."""
+
+
+@dataclass
+class Attempt:
+    outcome: Outcome
+    rows: list[Row]
+    error: str | None
+    sql: str
+    params: tuple[Any, ...]
+
+
+def describe_append(a: Append) -> str:
+    parts = [f"append {a.entity!r}/{a.entity_key!r} {a.event!r}"]
+    for label, value in (
+        ("id", a.event_id),
+        ("command", a.command_id),
+        ("previous", a.previous_id),
+    ):
+        if isinstance(value, Symbol):
+            parts.append(f"{label}={value.name}")
+        elif isinstance(value, Literal):
+            parts.append(f"{label}={short(value.value, 44)}")
+    if a.previous_id is None:
+        parts.append("(first event)")
+    if a.data != "{}":
+        parts.append(f"data={short(a.data, 40)}")
+    return " ".join(parts)
+
+
+def normalized_append(values: list[Any]) -> tuple[Any, ...]:
+    """(entity, entityKey, event, data, eventId, commandId, previousId) comparable across drivers."""
+    padded = [*values, None][:7]
+    return (*padded[:4], *(normalize_id(v) for v in padded[4:7]))
