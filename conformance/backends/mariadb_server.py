@@ -14,9 +14,7 @@ import re
 import secrets
 import ssl
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -24,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pymysql
 from pymysql.constants import CLIENT
 
+from conformance.backends.builder import StoreBuilder
 from conformance.errors import KitError
 
 CONNECT_TIMEOUT = 5.0
@@ -265,23 +264,18 @@ class Databases:
         self.recorded: set[str] = set()
         self.local = threading.local()
         self.connections: list[pymysql.Connection] = []
-        self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="conformance-mariadb")
-        self.ahead: deque[Future[str]] = deque()
-        self.drops: list[Future[None]] = []
+        self.builder = StoreBuilder(
+            self.create, workers=WORKERS, ahead=AHEAD, name="conformance-mariadb"
+        )
         self.cannot_see_locks = False
 
     def create_now(self) -> None:
         """Create one database in this thread, so that a failure is raised here."""
-        done: Future[str] = Future()
-        done.set_result(self.create())
-        self.ahead.append(done)
+        self.builder.make_now()
 
     def take(self) -> str:
         """A new database with the DDL applied; the next ones are started meanwhile."""
-        future = self.ahead.popleft() if self.ahead else self.workers.submit(self.create)
-        while len(self.ahead) < AHEAD:
-            self.ahead.append(self.workers.submit(self.create))
-        return future.result()
+        return self.builder.take()
 
     def create(self) -> str:
         name = f"{self.prefix}_{next(self.names)}"
@@ -301,7 +295,7 @@ class Databases:
         return name
 
     def drop_later(self, name: str, connection_ids: Iterable[int]) -> None:
-        self.drops.append(self.workers.submit(self.drop, name, tuple(connection_ids)))
+        self.builder.drop_later(self.drop, name, tuple(connection_ids))
 
     def drop(self, name: str, connection_ids: tuple[int, ...]) -> None:
         """Drop a recorded database, after ending the given connections still open in it."""
@@ -385,8 +379,7 @@ class Databases:
     def close(self) -> None:
         """Wait for the threads, then drop every database still recorded; one line if any
         cannot be dropped."""
-        self.workers.shutdown(wait=True, cancel_futures=True)
-        self.ahead.clear()
+        self.builder.stop()
         failures: list[KitError] = []
         for name in sorted(self.recorded):
             try:

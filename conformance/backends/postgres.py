@@ -16,9 +16,9 @@ scenario runs, so that the server does that work on another core.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
-import queue
 import re
 import secrets
 import sys
@@ -33,6 +33,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.builder import StoreBuilder
 from conformance.backends.pgscript import Statement, split_script
 from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
@@ -46,8 +47,6 @@ RAISE_EXCEPTION = "P0001"
 # addresses (localhost: ::1 and 127.0.0.1) still gives up within 5 seconds.
 CONNECT_TIMEOUT_SECONDS = 2
 SCHEMA_PREFIX = "conformance_"
-BUILD = ""  # the builder's job to make a schema (any other job names a schema to drop)
-STOP_LIMIT_SECONDS = 30
 
 
 class PostgresSession(Session):
@@ -121,61 +120,6 @@ class PostgresStore(Store):
         self.backend.release(self.schema)
 
 
-class StoreBuilder:
-    """Builds the next scenario's schema, and drops the last one's, on a thread of its own
-    with its own connection, so that the DDL and DROP SCHEMA run while a scenario runs.
-
-    One schema is kept ready ahead, with the first session's connection to it already
-    open. A failure to build is raised by the `take` that wanted the schema; a failure to
-    drop leaves the schema to the backend's `close`.
-    """
-
-    def __init__(self, backend: PostgresBackend) -> None:
-        self.backend = backend
-        self.jobs: queue.Queue[str | None] = queue.Queue()  # BUILD, a schema to drop, or None
-        self.built: queue.Queue[tuple[str, psycopg.Connection[Any]] | BaseException] = queue.Queue()
-        self.thread = threading.Thread(target=self.work, name="conformance-pg-builder", daemon=True)
-        self.thread.start()
-        self.jobs.put(BUILD)
-
-    def take(self) -> tuple[str, psycopg.Connection[Any]]:
-        """The schema built ahead and a connection to it; orders the next one."""
-        result = self.built.get()
-        self.jobs.put(BUILD)  # after a failure too: the next scenario gets its own verdict
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def drop(self, schema: str) -> None:
-        self.jobs.put(schema)
-
-    def stop(self) -> None:
-        """Finish the jobs queued so far (drops included), then end the thread."""
-        self.jobs.put(None)
-        self.thread.join(STOP_LIMIT_SECONDS)
-
-    def work(self) -> None:
-        connection: psycopg.Connection[Any] | None = None
-        while (job := self.jobs.get()) is not None:
-            try:
-                if connection is None or connection.broken:
-                    connection = self.backend.connect()
-                if job == BUILD:
-                    schema = self.backend.build_schema(connection)
-                    self.built.put((schema, self.backend.connect(search_path=schema)))
-                else:
-                    self.backend.drop_schema(job, connection)
-            except Exception as exc:  # handed to the scenario that needs the schema
-                if job == BUILD:
-                    self.built.put(exc)
-        if connection is not None:
-            connection.close()
-        while not self.built.empty():  # built ahead, never taken: the backend drops the schema
-            ready = self.built.get()
-            if not isinstance(ready, BaseException):
-                ready[1].close()
-
-
 def apply_ddl(
     connection: psycopg.Connection[Any], ddl: DdlScript, statements: list[Statement]
 ) -> None:
@@ -207,7 +151,9 @@ class PostgresBackend(Backend):
         self.admin: psycopg.Connection[Any] | None = None
         self.schemas: set[str] = set()  # created and not dropped yet, by any thread
         self.lock = threading.Lock()
-        self.builder: StoreBuilder | None = None
+        self.builder: StoreBuilder[tuple[str, psycopg.Connection[Any]]] | None = None
+        self.builder_connections = threading.local()  # each builder thread's own
+        self.opened: list[psycopg.Connection[Any]] = []  # the builder threads' connections
         self.counter = itertools.count(1)
         self.token = secrets.token_hex(4)
         self.version = ""
@@ -258,8 +204,29 @@ class PostgresBackend(Backend):
     def create_store(self) -> PostgresStore:
         """A store built ahead by the builder thread (the first one is ordered now)."""
         if self.builder is None:
-            self.builder = StoreBuilder(self)
+            self.builder = StoreBuilder(
+                self.build_ahead,
+                workers=1,
+                ahead=1,
+                name="conformance-pg-builder",
+                discard=lambda ready: ready[1].close(),  # the backend drops the schema
+            )
         return PostgresStore(self, *self.builder.take())
+
+    def build_ahead(self) -> tuple[str, psycopg.Connection[Any]]:
+        """On a builder thread: a schema and the first session's connection to it."""
+        schema = self.build_schema(self.builder_connection())
+        return schema, self.connect(search_path=schema)
+
+    def builder_connection(self) -> psycopg.Connection[Any]:
+        """The calling builder thread's own connection, reopened if it broke."""
+        connection = getattr(self.builder_connections, "connection", None)
+        if connection is None or connection.closed or connection.broken:
+            connection = self.connect()
+            self.builder_connections.connection = connection
+            with self.lock:
+                self.opened.append(connection)
+        return connection
 
     def build_schema(self, connection: psycopg.Connection[Any]) -> str:
         """A new schema no one else uses, with the DDL applied; dropped again if that fails."""
@@ -305,7 +272,11 @@ class PostgresBackend(Backend):
         if self.builder is None:
             self.drop_schema(schema)
         else:
-            self.builder.drop(schema)
+            self.builder.drop_later(self.drop_schema_on_builder, schema)
+
+    def drop_schema_on_builder(self, schema: str) -> None:
+        with contextlib.suppress(psycopg.Error):  # left to `close`, which drops what is left
+            self.drop_schema(schema, self.builder_connection())
 
     def forget(self, schema: str) -> None:
         with self.lock:
@@ -350,6 +321,10 @@ class PostgresBackend(Backend):
         if self.builder is not None:
             self.builder.stop()
             self.builder = None
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for connection in opened:
+            connection.close()
         try:
             with self.lock:
                 left = sorted(self.schemas)
