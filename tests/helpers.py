@@ -6,22 +6,29 @@ inspect, not just pass/fail counts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from conformance.backends.base import Backend
+from conformance.backends.postgres import SCHEMA_PREFIX
 from conformance.backends.sqlite import SqliteBackend
 from conformance.ddl_script import DdlScript
 from conformance.execution.run import run_scenario
+from conformance.resources import bundled_scenarios
 from conformance.results.outcome import ScenarioResult
 from conformance.scenario.loader import load_files, scenario_paths
 from conformance.scenario.objects import Scenario, ScenarioFile
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "scenarios"
+BROKEN = REPO / "tests" / "broken"
+BROKEN_MARIADB = BROKEN / "mariadb"
+MARIADB_DDL = REPO / "ddl" / "mariadb-event-store.ddl"
 SHIPPED_SQLITE_DDL = REPO / "ddl" / "sqlite-event-store.ddl"
 
 
@@ -66,3 +73,34 @@ def one_error_line(result: pytest.RunResult) -> str:
     errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
     assert len(errors) == 1, text
     return errors[0]
+
+
+def broken_rule(path: Path) -> str:
+    """The rule a broken DDL breaks, from its name: `chain.linear.ddl` and
+    `chain.linear--variant.ddl` both break chain.linear."""
+    return path.stem.split("--")[0]
+
+
+def bundled_count(rule: str | None = None) -> int:
+    files = load_files(scenario_paths([bundled_scenarios()]))
+    return sum(1 for f in files for s in f.scenarios if rule is None or rule in s.all_rules)
+
+
+def own_schemas(dsn: str, pid: int | None = None) -> list[str]:
+    """Schemas on the server that this process's backends created."""
+    pattern = f"{SCHEMA_PREFIX}{pid or os.getpid()}\\_%"
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY 1", (pattern,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+# The fixture that gives each server engine's DSN (tests/conftest.py); SQLite needs none.
+DSN_FIXTURES = {"postgresql": "pg_dsn", "postgres": "pg_dsn", "mariadb": "mariadb_dsn"}
+
+
+def engine_dsn(request: pytest.FixtureRequest, engine: str) -> str | None:
+    """The DSN of an engine's test server, or None for SQLite (temporary files)."""
+    fixture = DSN_FIXTURES.get(engine)
+    return request.getfixturevalue(fixture) if fixture else None

@@ -21,7 +21,7 @@ from bench_cases import (
     prepared,
     shipped_ddl,
 )
-from test_postgres import own_schemas
+from helpers import engine_dsn, own_schemas
 
 from conformance.backends import Backend, Session, backend_class
 from conformance.bench import ledger
@@ -144,13 +144,17 @@ def test_bench_on_postgresql_leaves_no_schema(tmp_path: Path, pg_dsn: str) -> No
 
 # --- the invariant checker -----------------------------------------------------------
 
-ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+ENGINES = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def dsn(request: pytest.FixtureRequest) -> str | None:
-    """Each engine in turn: SQLite files, then the PostgreSQL server of `pg_dsn`."""
-    return request.getfixturevalue("pg_dsn") if request.param == "postgresql" else None
+    """Each engine in turn: SQLite files, then the servers of `pg_dsn` and `mariadb_dsn`."""
+    return engine_dsn(request, request.param)
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,13 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
-from helpers import one_error_line
+from helpers import BROKEN, bundled_count, one_error_line
 
 from conformance.backends.sqlite import SqliteBackend
 from conformance.resources import bundled_scenarios
 from conformance.scenario.loader import load_files, scenario_paths
 
 STALE_REPLAY = "chain.yaml::an append based on a stale replay is rejected"
-
-
-def bundled_count(rule: str | None = None) -> int:
-    files = load_files(scenario_paths([bundled_scenarios()]))
-    return sum(1 for f in files for s in f.scenarios if rule is None or rule in s.all_rules)
 
 
 def sqlite_not_applicable() -> int:
@@ -102,7 +97,7 @@ def test_user_scenarios_run_alone_with_no_bundled(
 def test_a_failure_report_names_file_line_expected_actual_and_sql(
     pytester: pytest.Pytester,
 ) -> None:
-    ddl = Path(__file__).parent / "broken" / "sqlite" / "chain.linear.ddl"
+    ddl = BROKEN / "sqlite" / "chain.linear.ddl"
     pytester.makefile(".yaml", mine=USER_SCENARIO)
     result = pytester.runpytest(f"--ddl={ddl}", "--no-bundled", "--scenarios=mine.yaml")
     result.assert_outcomes(failed=1)

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import SQLITE_DDL
+from helpers import BROKEN
 from races import (
     SCHEDULE_HEADER,
     backend_for,
-    explain,
     race_scenarios,
     session_threads,
     verdicts,
@@ -30,42 +29,7 @@ SCENARIOS = race_scenarios()
 MUST_RACES = ("races.same_previous", "races.first_event", "races.stale_replay")
 
 
-BROKEN_SQLITE = Path(__file__).resolve().parent / "broken" / "sqlite"
-# SQLite runs one writer at a time, so it breaks a race rule only with the rule it builds on.
-CHAIN_BREAKS = [BROKEN_SQLITE / "chain.linear.ddl", BROKEN_SQLITE / "chain.first_event.ddl"]
-
-
 APPLICABLE_ON_SQLITE = [s for s in SCENARIOS if not SqliteBackend.not_applicable(s.requirements)]
-
-
-@pytest.fixture(scope="module")
-def sqlite_backend() -> Iterator[SqliteBackend]:
-    with backend_for(SqliteBackend, None, SQLITE_DDL) as backend:
-        yield backend
-
-
-@pytest.mark.parametrize("scenario", APPLICABLE_ON_SQLITE, ids=lambda s: s.name)
-def test_each_race_scenario_passes_every_run_on_sqlite(
-    sqlite_backend: SqliteBackend, scenario
-) -> None:
-    results = verdicts(sqlite_backend, scenario)
-    assert all(r.passed for r in results), explain(results)
-
-
-@pytest.mark.parametrize(
-    "scenario", [s for s in SCENARIOS if set(s.rules) & set(MUST_RACES)], ids=lambda s: s.name
-)
-def test_a_chain_break_fails_the_race_every_run(scenario) -> None:
-    """Each broken DDL gives one verdict on all runs, and one of them fails every run."""
-    caught = []
-    for ddl in CHAIN_BREAKS:
-        with backend_for(SqliteBackend, None, ddl) as backend:
-            results = verdicts(backend, scenario)
-        assert len({r.passed for r in results}) == 1, f"{ddl.name}: verdict changed between runs"
-        if not results[0].passed:
-            assert all(set(r.violated_rules) & set(MUST_RACES) for r in results), explain(results)
-            caught.append(ddl.name)
-    assert caught, f"{scenario.name}: no chain break is caught"
 
 
 def test_only_the_never_wait_rule_is_not_applicable_on_sqlite() -> None:
@@ -200,7 +164,7 @@ def test_nowait_fails_a_step_that_waits(tmp_path: Path) -> None:
 def test_the_report_shows_the_waiting_step_and_its_later_outcome(
     pytester: pytest.Pytester, sqlite_ddl: Path, tmp_path: Path
 ) -> None:
-    ddl = BROKEN_SQLITE / "chain.linear.ddl"
+    ddl = BROKEN / "sqlite" / "chain.linear.ddl"
     result = pytester.runpytest(
         f"--ddl={ddl}", "-k", "appending and step", "-p", "no:cacheprovider"
     )

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import corpus, run_on
-from mariadb_paths import BROKEN
+from helpers import BROKEN_MARIADB, broken_rule, corpus, run_on
 
 from conformance.backends.mariadb import MariadbBackend
 from conformance.ddl_script import DdlScript
@@ -27,11 +26,7 @@ from conformance.spec.catalogue import load_catalogue
 
 pytestmark = pytest.mark.mariadb
 
-BROKEN_DDLS = sorted(BROKEN.glob("*.ddl"))
-
-
-def broken_rule(path: Path) -> str:
-    return path.stem.split("--")[0]
+BROKEN_DDLS = sorted(BROKEN_MARIADB.glob("*.ddl"))
 
 
 def declared_rules(path: Path) -> list[str]:

@@ -12,19 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import corpus, run_on_sqlite
+from helpers import broken_rule, corpus, run_on_sqlite
 
 from conformance.results.failure import failure_text
 from conformance.spec.catalogue import load_catalogue
 
-BROKEN = Path(__file__).resolve().parent / "broken" / "sqlite"
+BROKEN = Path(__file__).resolve().parents[1] / "broken" / "sqlite"
 NO_EVENTS_TABLE = BROKEN / "no-events-table.ddl"
 RULE_BREAKS = sorted(path for path in BROKEN.glob("*.ddl") if path != NO_EVENTS_TABLE)
-
-
-def broken_rule(path: Path) -> str:
-    """`chain.linear.ddl` and `chain.linear--variant.ddl` both break chain.linear."""
-    return path.stem.split("--")[0]
 
 
 def test_every_file_names_a_catalogued_rule() -> None:

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from helpers import BROKEN, SHIPPED_SQLITE_DDL
 
 from conformance import __version__
 from conformance.results.reports import report_schema
 from conformance.spec.catalogue import load_catalogue
 
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "broken" / "reporting"
+FIXTURES = BROKEN / "reporting"
 BROKEN_DDL = FIXTURES / "sqlite-broken-event-store.ddl"
-SHIPPED_DDL = HERE.parent / "ddl" / "sqlite-event-store.ddl"
+SHIPPED_DDL = SHIPPED_SQLITE_DDL
 
 NOT_APPLICABLE = "the same key under two entities is two streams"
 STALE = "an append based on a stale replay is rejected"

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SHIPPED_SQLITE_DDL
+from helpers import REPO, SHIPPED_SQLITE_DDL, broken_rule
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,10 +20,6 @@ from conformance.scenario.writer import scenario_yaml
 BROKEN = sorted((REPO / "tests" / "broken" / "sqlite").glob("*.ddl"))
 NO_EVENTS_TABLE = "no-events-table"
 SEED = 1
-
-
-def broken_rule(path: Path) -> str:
-    return path.stem.split("--")[0]
 
 
 @given(data=DATA, key=st.text(min_size=1, max_size=8))

@@ -14,7 +14,7 @@ from conformance.errors import KitError
 from conformance.resources import bundled_ddl_folder
 from conformance.results.lint import Finding, dialect_for_dsn, dialect_for_file, lint_text
 
-DDL_FOLDER = Path(__file__).resolve().parent.parent / "ddl"
+DDL_FOLDER = Path(__file__).resolve().parents[2] / "ddl"
 SHIPPED = sorted(DDL_FOLDER.glob("*.ddl"))
 SQLITE_DDL = DDL_FOLDER / "sqlite-event-store.ddl"
 

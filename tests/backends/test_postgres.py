@@ -19,31 +19,20 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from helpers import corpus, run_on
+from helpers import broken_rule, bundled_count, corpus, one_error_line, own_schemas, run_on
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from test_plugin import bundled_count, one_error_line
 
 from conformance.backends.base import Outcome
-from conformance.backends.postgres import SCHEMA_PREFIX, PostgresBackend
+from conformance.backends.postgres import PostgresBackend
 from conformance.ddl_script import DdlScript
 from conformance.results.failure import failure_text
 from conformance.spec.catalogue import load_catalogue
 
 pytestmark = pytest.mark.postgres
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 POSTGRES_DDL = REPO / "ddl" / "postgres-event-store.ddl"
 BROKEN = sorted((REPO / "tests" / "broken" / "postgres").glob("*.ddl"))
-
-
-def own_schemas(dsn: str, pid: int | None = None) -> list[str]:
-    """Schemas on the server that this process's backends created."""
-    pattern = f"{SCHEMA_PREFIX}{pid or os.getpid()}\\_%"
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        rows = connection.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY 1", (pattern,)
-        ).fetchall()
-    return [row[0] for row in rows]
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +43,6 @@ def nothing_left_behind(pg_dsn: str) -> Iterator[None]:
 
 def run_kit(pytester: pytest.Pytester, ddl: Path, dsn: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest(f"--ddl={ddl}", f"--dsn={dsn}", "-p", "no:cacheprovider", *args)
-
-
-def broken_rule(path: Path) -> str:
-    """`chain.linear.ddl` and `chain.linear--variant.ddl` both break chain.linear."""
-    return path.stem.split("--")[0]
 
 
 def test_the_bundled_corpus_passes_on_the_shipped_postgres_ddl(

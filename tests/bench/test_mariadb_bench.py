@@ -1,8 +1,7 @@
-"""The bench on MariaDB: the invariant checker against damaged stores, a tiny bench run,
-and a writer's connection ended by KILL before and after its commit.
+"""The bench command on MariaDB: a tiny run in a process of its own leaves no database.
 
-KILL is asynchronous, which the cases tolerate by construction: the killed transaction
-holds the locks of its row until it is rolled back, so the retry waits for it.
+The invariant checker and the fault cases run on every engine in test_bench.py and
+test_faults.py.
 """
 
 from __future__ import annotations
@@ -10,46 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
-import pytest
 from bench_cases import (
-    AFTER_COMMIT,
-    BEFORE_COMMIT,
-    DAMAGE,
-    assert_checker_finds_exactly,
-    assert_kill_mid_append,
-    bare_ddl,
-    kill_server_writer,
-    prepared,
     shipped_ddl,
 )
-
-from conformance.backends import Backend
-
-
-@pytest.fixture(scope="module")
-def no_rules(mariadb_dsn: str) -> Iterator[Backend]:
-    with prepared(bare_ddl("mariadb"), mariadb_dsn) as backend:
-        yield backend
-
-
-@pytest.fixture(scope="module")
-def event_store(mariadb_dsn: str) -> Iterator[Backend]:
-    with prepared(shipped_ddl("mariadb"), mariadb_dsn) as backend:
-        yield backend
-
-
-@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
-def test_the_checker_finds_exactly_the_damage_done(no_rules: Backend, damage) -> None:
-    assert_checker_finds_exactly(no_rules, damage)
-
-
-@pytest.mark.parametrize("when", [BEFORE_COMMIT, AFTER_COMMIT])
-def test_writer_connection_killed_mid_append(event_store: Backend, when: str) -> None:
-    assert_kill_mid_append(event_store, when, kill_server_writer)
 
 
 def test_bench_on_mariadb_leaves_no_database(

@@ -18,7 +18,7 @@ from helpers import corpus, one_error_line
 
 from conformance.backends import base
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SQLITE_DDL = REPO / "ddl" / "sqlite-event-store.ddl"
 BACKENDS_DOC = REPO / "docs" / "backends.md"
 

@@ -1,6 +1,6 @@
 """The bundled scenario corpus: it passes against the shipped SQLite DDL and covers every rule.
 
-How broken DDLs are caught is tests/test_broken_ddls.py; this file checks the corpus
+How broken DDLs are caught is tests/backends/test_broken_ddls.py; this file checks the corpus
 itself: that the reference DDL passes it, and that no rule is left without cases.
 """
 
