@@ -147,6 +147,10 @@ class SqliteSession(Session):
     def begin(self) -> None:
         self.execute("BEGIN IMMEDIATE")
 
+    def prepare(self, sql: str, params: Sequence[Any]) -> None:
+        """EXPLAIN compiles the statement (and any trigger it fires) without running it."""
+        self.execute(f"EXPLAIN {sql}", params)
+
     def cancel(self) -> None:
         self.board.cancel(self)
         self.connection.interrupt()
