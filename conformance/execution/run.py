@@ -74,8 +74,8 @@ def _touches_definitions(step: Step) -> bool:
 
 
 def _sends_own_event_ids(steps: tuple[Step, ...]) -> bool:
-    """A literal eventId, an id appended twice, or a literal event targeted: the client
-    must choose the eventId for the step to mean what it says."""
+    """A literal eventId, an id appended again after it was accepted, or a literal event
+    targeted: the client must choose the eventId for the step to mean what it says."""
     named: set[str] = set()
     for step in steps:
         if isinstance(step, (UpdateStep, DeleteStep)) and isinstance(step.target.event, Literal):
@@ -86,7 +86,8 @@ def _sends_own_event_ids(steps: tuple[Step, ...]) -> bool:
             if isinstance(append.event_id, Symbol):
                 if append.event_id.name in named:
                     return True
-                named.add(append.event_id.name)
+                if getattr(step, "expect", None) != "rejected":  # a rejected one binds nothing
+                    named.add(append.event_id.name)
     return False
 
 
