@@ -93,7 +93,10 @@ class Profile:
         """Why something needing these features cannot be checked through this profile."""
         for need in needs:
             if need in self.lacks:
-                return f"profile {self.name}: the DDL has no {FEATURES[need]}: {self.lacks[need]}"
+                return (
+                    f"profile {self.name}: the DDL lacks {need} ({FEATURES[need]}): "
+                    f"{self.lacks[need]}"
+                )
             if need == CLIENT_EVENT_IDS and not client_event_ids:
                 return (
                     f"profile {self.name}: the database makes the eventId (the append statement "
