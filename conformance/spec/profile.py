@@ -181,8 +181,12 @@ def read_profile(path: Path, source: str) -> Profile:
     data, lines = parse_with_lines(text, shown, ProfileError, "profile")
     error = first_schema_error(_validator(), data, lines)
     if error is not None:
-        where = tuple(error.absolute_path)
-        raise ProfileError(f"{shown}:{line_of(where, lines)}: {dotted(where)}: {error.message}")
+        where, message = tuple(error.absolute_path), error.message
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            unknown = next(key for key in error.instance if key not in known)
+            where, message = (*where, unknown), f"unknown key (known: {', '.join(known)})"
+        raise ProfileError(f"{shown}:{line_of(where, lines)}: {dotted(where)}: {message}")
     return _build(data, lines, shown, source, hashlib.sha256(raw).hexdigest(), path.stem)
 
 
@@ -215,7 +219,7 @@ def _build(
 
 def _inconsistency(profile: Profile, data: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:
     """The first thing the schema cannot see that makes the profile unusable."""
-    takes_event_id: dict[str, bool] = {}
+    takes_event_id = {"append-first": True, "append-next": True}  # as the spec's do
     for key, text in profile.statements.items():
         path = ("statements", key)
         try:
@@ -233,7 +237,8 @@ def _inconsistency(profile: Profile, data: dict[str, Any]) -> tuple[tuple[str, .
         if key.startswith("append-"):
             takes_event_id[key] = "eventId" in names
     if len(set(takes_event_id.values())) > 1:
-        return ("statements",), (
+        written = next(key for key in takes_event_id if key in profile.statements)
+        return ("statements", written), (
             "append-first and append-next must agree: both send :eventId, "
             "or both let the database make it (and return it)"
         )
