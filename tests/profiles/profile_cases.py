@@ -10,6 +10,7 @@ from helpers import corpus, run_on
 from conformance.backends.base import Backend
 from conformance.ddl_script import DdlScript
 from conformance.execution.preflight import preflight
+from conformance.fuzz.machine import FuzzReport, fuzz
 from conformance.results.outcome import ScenarioResult
 from conformance.spec.profile import load_profile
 
@@ -35,3 +36,16 @@ def failed(results: list[ScenarioResult]) -> list[str]:
 
 def run_kit(pytester: pytest.Pytester, ddl: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest(f"--ddl={ddl}", "-p", "no:cacheprovider", "-q", *args)
+
+
+def fuzz_through(
+    backend_type: type[Backend], dsn: str | None, ddl: Path, profile: str | Path, examples: int
+) -> FuzzReport:
+    """The fuzzer on `ddl` through `profile`, with a fixed seed."""
+    backend = backend_type(dsn, DdlScript.read(ddl))
+    backend.profile = load_profile(str(profile))
+    backend.prepare()
+    try:
+        return fuzz(backend, seed=1, examples=examples)
+    finally:
+        backend.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import corpus, one_error_line
-from profile_cases import BROKEN, DDL, VIEW_PROFILE, failed, run_corpus, run_kit
+from profile_cases import BROKEN, DDL, VIEW_PROFILE, failed, fuzz_through, run_corpus, run_kit
 
 from conformance.backends.sqlite import SqliteBackend
 from conformance.execution.run import not_applicable
@@ -151,3 +151,14 @@ def test_the_report_scope_names_what_the_profile_left_out(
     result.stdout.fnmatch_lines(
         ["scope: profile no-definitions lacks definitions: event names are free text*"]
     )
+
+
+def test_the_fuzzer_goes_through_the_profile() -> None:
+    report = fuzz_through(SqliteBackend, None, VIEW_DDL, VIEW_PROFILE, examples=10)
+    assert report.stats.steps > 100
+    assert not report.found, report.divergence
+    broken = fuzz_through(
+        SqliteBackend, None, BROKEN / "sqlite-append-view-or-ignore.ddl", VIEW_PROFILE, 50
+    )
+    assert broken.found and broken.reproducer is not None
+    assert not broken.reproducer.result.passed  # the written scenario file reproduces it

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 from helpers import one_error_line
-from profile_cases import BROKEN, DDL, FUNCTION_PROFILE, failed, run_corpus, run_kit
+from profile_cases import (
+    BROKEN,
+    DDL,
+    FUNCTION_PROFILE,
+    failed,
+    fuzz_through,
+    run_corpus,
+    run_kit,
+)
 
 from conformance.backends.postgres import PostgresBackend
 from conformance.results.failure import failure_text
@@ -71,3 +79,14 @@ def test_a_profile_naming_a_missing_function_fails_the_preflight_at_its_line(
     number = next(i for i, t in enumerate(text.splitlines(), 1) if "define_kind" in t)
     assert f"{profile}:{number}: statement define does not prepare" in line
     assert "function define_kind(" in line
+
+
+def test_the_fuzzer_learns_the_eventIds_the_database_makes(pg_dsn: str) -> None:
+    report = fuzz_through(PostgresBackend, pg_dsn, FUNCTION_DDL, FUNCTION_PROFILE, examples=10)
+    assert report.stats.steps > 100
+    assert not report.found, report.divergence
+    wrong = BROKEN / "postgres-append-function-wrong-id.ddl"
+    broken = fuzz_through(PostgresBackend, pg_dsn, wrong, FUNCTION_PROFILE, examples=10)
+    assert broken.reproducer is not None
+    assert "id: e" in broken.reproducer.text  # symbolic ids, bound to what the database makes
+    assert not broken.reproducer.result.passed
