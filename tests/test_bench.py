@@ -242,10 +242,9 @@ def test_a_hot_writer_that_loses_the_race_replays_and_retries_its_command(
 
         def rival_appends() -> None:
             ids = (new_id(), new_id())
-            last = replay(session, key)[-1][2]
-            assert (
-                append(session, event_store, key, NEXT_EVENT, "{}", ids, last).value == "accepted"
-            )
+            last = replay(session, event_store, key)[-1][2]
+            outcome, _ = append(session, event_store, key, NEXT_EVENT, "{}", ids, last)
+            assert outcome.value == "accepted"
             rival.record(ledger.ACKNOWLEDGED, *ids)
 
         writer_ledger = run_ledger.new_file()
@@ -256,7 +255,7 @@ def test_a_hot_writer_that_loses_the_race_replays_and_retries_its_command(
         writer_session.close()
         attempts = writer_ledger.path
         run_ledger.load(session)
-        assert len(replay(session, key)) == 3
+        assert len(replay(session, event_store, key)) == 3
         assert check_store(session) == []
         lines = [line.split() for line in attempts.read_text().splitlines()]
         run_ledger.close()

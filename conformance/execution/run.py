@@ -22,7 +22,7 @@ from conformance.scenario.objects import (
     TruncateStep,
     UpdateStep,
 )
-from conformance.spec.profile import CLIENT_EVENT_IDS, DEFINITIONS
+from conformance.spec.profile import CLIENT_EVENT_IDS, DEFINITIONS, TABLE_WRITES
 
 # Rules that cannot be checked without a definitions table.
 DEFINITION_RULES = ("definitions.", "appends.defined_names")
@@ -47,6 +47,15 @@ def not_applicable(scenario: Scenario, backend: Backend) -> str | None:
     return backend.not_applicable(scenario.requirements) or backend.profile.not_applicable(
         profile_needs(scenario), backend.client_statements.client_event_ids
     )
+
+
+def write_form_not_applicable(backend: Backend, sends_event_id: bool = True) -> str | None:
+    """Why a write form that goes around the profile's client statements (a multi-row
+    INSERT, INSERT ... SELECT, an upsert aimed at the events table) cannot be checked
+    through this profile; None when it can. The hook for such forms: a function-only
+    API says so with `lacks: {table-writes: why}`."""
+    needs = (TABLE_WRITES, CLIENT_EVENT_IDS) if sends_event_id else (TABLE_WRITES,)
+    return backend.profile.not_applicable(needs, backend.client_statements.client_event_ids)
 
 
 def profile_needs(scenario: Scenario) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from helpers import corpus, one_error_line
 from profile_cases import BROKEN, DDL, VIEW_PROFILE, failed, fuzz_through, run_corpus, run_kit
 
 from conformance.backends.sqlite import SqliteBackend
-from conformance.execution.run import not_applicable
+from conformance.ddl_script import DdlScript
+from conformance.execution.run import not_applicable, write_form_not_applicable
 from conformance.spec.profile import load_profile
 
 SNAKE_DDL = DDL / "sqlite-snake-case.ddl"
@@ -123,9 +124,10 @@ def test_rules_needing_definitions_are_not_applicable_with_the_profiles_reason(
     tmp_path: Path,
 ) -> None:
     ddl, profile = without_definitions(tmp_path)
-    backend = SqliteBackend(None, None)  # type: ignore[arg-type]
+    backend = SqliteBackend(None, DdlScript.read(ddl))
     backend.profile = load_profile(str(profile))
     reasons = {s.name: not_applicable(s, backend) for s in corpus()}
+    backend.close()
     skipped = {name for name, reason in reasons.items() if reason}
     assert "a definition with both names is accepted" in skipped
     assert reasons["a definition with both names is accepted"] == (
@@ -162,3 +164,18 @@ def test_the_fuzzer_goes_through_the_profile() -> None:
     )
     assert broken.found and broken.reproducer is not None
     assert not broken.reproducer.result.passed  # the written scenario file reproduces it
+
+
+def test_write_forms_around_the_statements_ask_the_profile_first(tmp_path: Path) -> None:
+    backend = SqliteBackend(None, DdlScript.read(SNAKE_DDL))
+    try:
+        assert write_form_not_applicable(backend) is None
+        profile = tmp_path / "function-only.yaml"
+        profile.write_text("lacks:\n  table-writes: appends go through append_event() only\n")
+        backend.profile = load_profile(str(profile))
+        assert write_form_not_applicable(backend) == (
+            "profile function-only: the DDL lacks table-writes (direct writes to the events "
+            "table): appends go through append_event() only"
+        )
+    finally:
+        backend.close()
