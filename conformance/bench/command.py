@@ -129,7 +129,7 @@ def fresh_store(
             define = backend.client_statements.define
             for entity, event in DEFINITIONS if define is not None else ():
                 session.execute(define.sql, define.bind({"entity": entity, "event": event}))
-            ledger.create_table(session)
+            ledger.create_table(session, backend.profile)
             yield store, session
         finally:
             session.close()
