@@ -22,20 +22,11 @@ from typing import Any
 import jsonschema
 
 from conformance.errors import KitError
+from conformance.scenario.objects import EVENT_COLUMNS
 from conformance.yaml_lines import Lines, dotted, first_schema_error, line_of, parse_with_lines
 
 SPEC_TABLES = ("events", "entity_events")
-SPEC_COLUMNS = (
-    "entity",
-    "entityKey",
-    "event",
-    "data",
-    "eventId",
-    "commandId",
-    "previousId",
-    "ts",
-    "sequence",
-)
+SPEC_COLUMNS = EVENT_COLUMNS  # the events table's columns, in the spec's order
 APPEND_PARAMETERS = ("entity", "entityKey", "event", "data", "eventId", "commandId")
 # Each client statement: the parameters it may take, and those it must take.
 STATEMENT_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from conformance.scenario.objects import DEFINITION_COLUMNS
 from conformance.spec.profile import (
     DEFINITIONS,
     SPEC_COLUMNS,
@@ -21,8 +22,6 @@ from conformance.spec.profile import (
     default_profile,
     positional,
 )
-
-DEFINITION_COLUMNS = ("entity", "event")
 
 
 @dataclass(frozen=True)
