@@ -86,7 +86,7 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
 def _make_kit(given: Settings) -> Kit:
     assert given.ddl is not None
     ddl = DdlScript.read(given.ddl)
-    profile = _profile(given)
+    profile = load_profile(given.profile, "--profile")
     catalogue = load_catalogue()
     roots = ([bundled_scenarios()] if given.bundled else []) + list(given.scenarios)
     if not roots:
@@ -104,11 +104,6 @@ def _make_kit(given: Settings) -> Kit:
         backend.close()  # what the backend made before failing (a temporary folder, a template)
         raise
     return Kit(ddl, profile, backend, catalogue, roots, files)
-
-
-def _profile(given: Settings) -> Profile:
-    """The profile named by --profile (or the ini key); the spec's own by default."""
-    return load_profile(given.profile, "--profile")
 
 
 def _display(path: Path, roots: list[Path]) -> str:

@@ -76,10 +76,6 @@ class Profile:
             f"{self.name} ({self.source})" if self.source != f"bundled:{self.name}" else self.name
         )
 
-    def located(self, key: str) -> str:
-        """Where a statement, table or column of the profile is written, for error lines."""
-        return self.where.get(key, f"profile {self.label}")
-
     def not_applicable(self, needs: Iterable[str], client_event_ids: bool = True) -> str | None:
         """Why something needing these features cannot be checked through this profile."""
         for need in needs:
