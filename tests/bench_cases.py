@@ -276,7 +276,7 @@ def retry_and_audit(session: Session, backend: Backend, when: str, ids: tuple[st
     previous = replayed[-1][2] if replayed else None
     retry_ids = (new_id(), ids[1])
     event = FIRST_EVENT if previous is None else NEXT_EVENT
-    outcome = append(session, backend, KEY, event, DATA, retry_ids, previous)
+    outcome, _ = append(session, backend, KEY, event, DATA, retry_ids, previous)
     first = ledger.ACKNOWLEDGED if when == AFTER_COMMIT else ledger.ROLLED_BACK
     retried = ledger.ACKNOWLEDGED if outcome is Outcome.ACCEPTED else ledger.REJECTED
     ledger.record_rows(session, [(*ids, first), (*retry_ids, retried)])

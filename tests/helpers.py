@@ -7,7 +7,7 @@ inspect, not just pass/fail counts.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from conformance.backends.base import Backend
 from conformance.backends.postgres import SCHEMA_PREFIX
 from conformance.backends.sqlite import SqliteBackend
 from conformance.ddl_script import DdlScript
-from conformance.execution.run import run_scenario
+from conformance.execution.run import not_applicable, run_scenario
 from conformance.resources import bundled_scenarios
 from conformance.results.outcome import ScenarioResult
 from conformance.scenario.loader import load_files, scenario_paths
@@ -48,11 +48,18 @@ def run_on_sqlite(ddl_path: Path, scenarios: Iterable[Scenario]) -> list[Scenari
     return run_on(SqliteBackend(None, DdlScript.read(ddl_path)), scenarios)
 
 
-def run_on(backend: Backend, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
-    """Each scenario the backend can run, in a fresh store of its own, as the plugin runs it."""
+def run_on(
+    backend: Backend,
+    scenarios: Iterable[Scenario],
+    first: Callable[[Backend], None] | None = None,
+) -> list[ScenarioResult]:
+    """Each scenario the backend can run (through its profile), in a fresh store of its own,
+    as the plugin runs it."""
     backend.prepare()
     try:
-        applicable = [s for s in scenarios if not backend.not_applicable(s.requirements)]
+        if first is not None:
+            first(backend)  # what the plugin does before any scenario (the preflight)
+        applicable = [s for s in scenarios if not not_applicable(s, backend)]
         return [_run_one(backend, scenario) for scenario in applicable]
     finally:
         backend.close()

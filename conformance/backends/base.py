@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from conformance.ddl_script import DdlScript
+from conformance.spec.profile import Profile, default_profile
+from conformance.spec.statements import Statements, statements_for
 
 Row = tuple[Any, ...]
 
@@ -56,6 +58,16 @@ class Session(ABC):
     def rollback(self) -> None:
         self.execute("ROLLBACK")
 
+    def prepare(self, sql: str, params: Sequence[Any]) -> None:
+        """Prove a statement is valid for this store without its effects: by default it
+        runs in a transaction that is rolled back; engines that can prepare without
+        running override this."""
+        self.begin()
+        try:
+            self.execute(sql, params)
+        finally:
+            self.rollback()
+
     def cancel(self) -> None:  # noqa: B027 - optional: without it a stuck session is abandoned
         """Interrupt, from another thread, the statement this session is running."""
 
@@ -91,6 +103,20 @@ class Backend(ABC):
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
         self.ddl = ddl
+
+    @property
+    def profile(self) -> Profile:
+        """How the DDL spells the spec's names and statements (the spec's own by default)."""
+        return self.__dict__.get("_profile") or default_profile()
+
+    @profile.setter
+    def profile(self, profile: Profile) -> None:
+        self.__dict__["_profile"] = profile
+
+    @property
+    def client_statements(self) -> Statements:
+        """Every statement the kit sends, rendered through the profile."""
+        return statements_for(self.profile)
 
     @abstractmethod
     def prepare(self) -> None:

@@ -67,6 +67,11 @@ class MariadbSession(Session):
         finally:
             self.busy.clear()
 
+    def prepare(self, sql: str, params: Sequence[Any]) -> None:
+        """The server's PREPARE resolves tables and columns without running the statement."""
+        self.execute("PREPARE conformance_preflight FROM ?", (sql,))
+        self.execute("DEALLOCATE PREPARE conformance_preflight")
+
     def cancel(self) -> None:
         """Stop the statement this session is running, from another thread."""
         self.store.backend.databases.kill(self.connection_id, query_only=True)

@@ -49,6 +49,10 @@ CONNECT_TIMEOUT_SECONDS = 2
 SCHEMA_PREFIX = "conformance_"
 
 
+# Statements PREPARE accepts (and analyses: tables, columns, functions, types).
+PREPARABLE = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|MERGE)\b", re.I)
+
+
 class PostgresSession(Session):
     def __init__(self, connection: psycopg.Connection[Any], store: PostgresStore) -> None:
         self.connection = connection
@@ -57,6 +61,18 @@ class PostgresSession(Session):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cursor = self.connection.execute(to_format_style(sql), tuple(params))
         return cursor.fetchall() if cursor.description else []
+
+    def prepare(self, sql: str, params: Sequence[Any]) -> None:
+        """PREPARE analyses a query without running it; other statements (CALL) run in a
+        transaction that is rolled back."""
+        if not PREPARABLE.match(sql):
+            super().prepare(sql, params)
+            return
+        numbered = iter(range(1, len(params) + 1))
+        self.connection.execute(
+            "PREPARE conformance_preflight AS " + re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
+        )
+        self.connection.execute("DEALLOCATE conformance_preflight")
 
     def cancel(self) -> None:
         """Interrupt, from another thread, the statement this session is running."""

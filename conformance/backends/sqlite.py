@@ -147,6 +147,10 @@ class SqliteSession(Session):
     def begin(self) -> None:
         self.execute("BEGIN IMMEDIATE")
 
+    def prepare(self, sql: str, params: Sequence[Any]) -> None:
+        """EXPLAIN compiles the statement (and any trigger it fires) without running it."""
+        self.execute(f"EXPLAIN {sql}", params)
+
     def cancel(self) -> None:
         self.board.cancel(self)
         self.connection.interrupt()
@@ -197,7 +201,7 @@ def apply_ddl(path: Path, ddl: DdlScript) -> None:
 _BACKENDS = itertools.count(1)
 
 
-def _memory_folder() -> str | None:
+def memory_folder() -> str | None:
     """A RAM-backed folder where one exists: scenario databases are throwaway, and a
     commit there costs no disk flush. The databases are still real files."""
     shm = "/dev/shm"
@@ -225,7 +229,9 @@ class SqliteBackend(Backend):
         """sqlite:///DIR keeps the scenario databases in DIR; otherwise a temporary folder."""
         path = urlsplit(dsn).path if dsn else ""
         if not path or path == "/":
-            return Path(tempfile.mkdtemp(prefix="conformance-sqlite-", dir=_memory_folder())), True
+            return Path(
+                tempfile.mkdtemp(prefix=f"conformance-sqlite-{os.getpid()}-", dir=memory_folder())
+            ), True
         folder = Path(path)
         try:
             folder.mkdir(parents=True, exist_ok=True)

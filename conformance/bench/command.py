@@ -44,8 +44,8 @@ from conformance.bench.workloads import (
 )
 from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
+from conformance.execution.preflight import preflight
 from conformance.resources import bundled_ddl_folder
-from conformance.spec import statements as sql
 
 EXIT_VIOLATION = 1
 EXIT_USAGE = 2
@@ -71,10 +71,17 @@ def bare_ddl_for(backend: type[Backend]) -> DdlScript:
 # --- stores --------------------------------------------------------------------
 
 
-def open_backend(stack: ExitStack, settings: Settings, ddl: DdlScript) -> Backend:
+def open_backend(
+    stack: ExitStack, settings: Settings, ddl: DdlScript, through_profile: bool = True
+) -> Backend:
+    """The DDL's backend, through the --profile; the bare table keeps the spec's names."""
     backend = backend_class(settings.dsn)(settings.dsn, ddl)
+    if through_profile:
+        backend.profile = settings.profile
     stack.callback(backend.close)
     backend.prepare()
+    if through_profile:
+        preflight(backend)
     return backend
 
 
@@ -119,9 +126,10 @@ def fresh_store(
     try:
         session = store.session()
         try:
-            for pair in DEFINITIONS:
-                session.execute(sql.DEFINE, pair)
-            ledger.create_table(session)
+            define = backend.client_statements.define
+            for entity, event in DEFINITIONS if define is not None else ():
+                session.execute(define.sql, define.bind({"entity": entity, "event": event}))
+            ledger.create_table(session, backend.profile)
             yield store, session
         finally:
             session.close()
@@ -129,8 +137,10 @@ def fresh_store(
         store.store.close()
 
 
-def audit(session: Session, where: str, report: Report, bare: bool = False) -> None:
-    violations = check_store(session, index_events=bare)
+def audit(
+    session: Session, backend: Backend, where: str, report: Report, bare: bool = False
+) -> None:
+    violations = check_store(session, index_events=bare, profile=backend.profile)
     report.stores_checked += 1
     if violations:
         raise InvariantsBroken(where, violations)
@@ -146,10 +156,10 @@ def create_hot_instances(
     keys = [f"hot-{i}" for i in range(count)]
     for key in keys:
         ids = (new_id(), new_id())
-        outcome = append(session, backend, key, FIRST_EVENT, payload(-1), ids, None)
+        outcome, event_id = append(session, backend, key, FIRST_EVENT, payload(-1), ids, None)
         if outcome is not Outcome.ACCEPTED:
             raise BenchFailure(f"the first event of hot instance {key!r} was {outcome.value}")
-        setup_ledger.record(ledger.ACKNOWLEDGED, *ids)
+        setup_ledger.record(ledger.ACKNOWLEDGED, event_id, ids[1])
     return keys
 
 
@@ -183,7 +193,7 @@ def timed_run(
                 each.close()
             run_ledger.close()
         where = f"{workload} run with {writers} writer{'s' * (writers > 1)}"
-        audit(session, where, report, bare=workload == BARE)
+        audit(session, backend, where, report, bare=workload == BARE)
         return result
 
 
@@ -220,7 +230,7 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
             )
             # Replays are timed on a session of their own, with the bench's settings only.
             timed = stores.enter_context(closing(bench_store.session()))
-            store = LoadedStore(timed, StreamIds())
+            store = LoadedStore(timed, StreamIds(), backend)
             store.load(loader, size, bar.update)
             report.add_memory(size)
             loaded.append(store)
@@ -237,7 +247,7 @@ def replay_runs(settings: Settings, backend: Backend, report: Report, progress: 
         report.add_phase("replay", time.monotonic() - started)
         started = time.monotonic()
         for store in loaded:
-            audit(store.session, f"replay store of {store.events} events", report)
+            audit(store.session, backend, f"replay store of {store.events} events", report)
         report.add_phase("replay store audit", time.monotonic() - started)
 
 
@@ -248,7 +258,7 @@ def run(settings: Settings) -> Report:
     with ExitStack() as stack:
         store = open_backend(stack, settings, settings.ddl)
         bare_ddl = settings.bare_ddl or bare_ddl_for(type(store))
-        bare = open_backend(stack, settings, bare_ddl)
+        bare = open_backend(stack, settings, bare_ddl, through_profile=False)
         report = Report.start(settings, store, bare_ddl, session_setup(store, settings))
         progress = Progress(settings.progress)
         try:

@@ -12,10 +12,12 @@ rolled-back attempt left a row, and that no row appeared that no attempt wrote.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from conformance.backends.base import Row, Session
 from conformance.bench import ledger
+from conformance.spec.profile import Profile, default_profile
 
 SHOWN = 10
 L = ledger.TABLE
@@ -133,18 +135,38 @@ class Violation:
 EVENT_ID_INDEX = "CREATE INDEX IF NOT EXISTS conformance_check_event ON events (eventId)"
 
 
-def check_store(session: Session, index_events: bool = False) -> list[Violation]:
+# The spec's names in the queries above, as a profile may spell them otherwise: the
+# events table, and its columns where not qualified by the ledger's alias `l.`.
+_SPEC_NAMES = re.compile(
+    r"(?<!l\.)\b(events|entity|entityKey|event|data|eventId|commandId|previousId|sequence)\b"
+)
+
+
+def spelled(query: str, profile: Profile) -> str:
+    """A query over the spec's names, in the profile's."""
+
+    def name(match: re.Match[str]) -> str:
+        word = match.group(1)
+        return profile.tables["events"] if word == "events" else profile.columns[word]
+
+    return _SPEC_NAMES.sub(name, query)
+
+
+def check_store(
+    session: Session, index_events: bool = False, profile: Profile | None = None
+) -> list[Violation]:
     """Every invariant of the store against its ledger; an empty list when all hold.
 
     Joins rather than correlated subqueries, so that engines that build a hash or a
     temporary index for a join do so. `index_events` adds an index on events.eventId
     first, for tables that have none (the kit's own store only)."""
+    profile = profile or default_profile()
     session.execute(ledger.INDEX)
     if index_events:
-        session.execute(EVENT_ID_INDEX)
+        session.execute(spelled(EVENT_ID_INDEX, profile))
     violations = []
     for check in CHECKS:
-        rows = session.execute(f"{check.query} LIMIT {SHOWN + 1}")
+        rows = session.execute(f"{spelled(check.query, profile)} LIMIT {SHOWN + 1}")
         if rows:
             violations.append(Violation(check, rows))
     return violations

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from conformance.backends.base import Session
 from conformance.bench.storage import ROWS_PER_TRANSACTION, batches, insert_many, transaction
+from conformance.spec.profile import Profile
 
 TABLE = "conformance_ledger"
 
@@ -35,8 +36,18 @@ INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_event ON {TABLE} (eventId)"
 INSERT_HEAD = f"INSERT INTO {TABLE} (eventId, commandId, outcome)"
 
 
-def create_table(session: Session) -> None:
-    session.execute(CREATE)
+def create_table(session: Session, profile: Profile | None = None) -> None:
+    """The ledger table, its id columns copied from the events table as the profile
+    spells them (under the spec's names, which the ledger and its checks use)."""
+    if profile is None:
+        session.execute(CREATE)
+        return
+    c = profile.columns
+    session.execute(
+        f"CREATE TABLE {TABLE} AS SELECT {c['eventId']} AS eventId, "
+        f"{c['commandId']} AS commandId, {c['event']} AS outcome "
+        f"FROM {profile.tables['events']} WHERE 1 = 0"
+    )
 
 
 def record_rows(session: Session, rows: list[tuple[Any, Any, str]]) -> None:

@@ -89,6 +89,11 @@ class Report:
             "engine": backend.name,
             "server_version": backend.server_version(),
             "ddl": ddl_json(settings.ddl),
+            "profile": {
+                "name": settings.profile.name,
+                "source": settings.profile.source,
+                "sha256": settings.profile.sha256,
+            },
             "bare_ddl": ddl_json(bare_ddl),
             "settings": {
                 "rounds": settings.rounds,
@@ -274,11 +279,17 @@ def render_rows(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _profile_words(report: Report) -> str:
+    profile = report.header.get("profile") or {"name": "spec", "sha256": ""}
+    return f"{profile['name']} (sha256 {profile['sha256'][:12]})"
+
+
 def render_table(report: Report) -> str:
     settings = report.header["settings"]
     lines = [
         f"{report.engine}: {report.server_version}; ddl {report.header['ddl']['path']} "
-        f"(sha256 {report.header['ddl']['sha256'][:12]}); {settings['rounds']} rounds; "
+        f"(sha256 {report.header['ddl']['sha256'][:12]}); profile {_profile_words(report)}; "
+        f"{settings['rounds']} rounds; "
         "figures are median [min-max] over rounds",
         "",
         f"appends, {settings['duration_s']:g} s per run, one event per transaction",

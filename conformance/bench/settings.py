@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
+from conformance.spec.profile import Profile, load_profile
 
 DSN_ENV = "CONFORMANCE_DSN"
 
@@ -19,6 +20,7 @@ DSN_ENV = "CONFORMANCE_DSN"
 class Settings:
     ddl: DdlScript
     bare_ddl: DdlScript | None
+    profile: Profile
     dsn: str | None
     rounds: int
     duration: float
@@ -68,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dsn",
         metavar="URL",
         help=f"database to run in, as for the plugin (env: {DSN_ENV}); default: temporary SQLite",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="how the DDL spells the spec's names and statements, as for the plugin "
+        "(docs/profiles.md); default: spec",
     )
     parser.add_argument(
         "--bare-ddl",
@@ -147,6 +155,7 @@ def settings_from(options: argparse.Namespace) -> Settings:
     return Settings(
         ddl=DdlScript.read(Path(options.ddl)),
         bare_ddl=DdlScript.read(Path(options.bare_ddl), "--bare-ddl") if options.bare_ddl else None,
+        profile=load_profile(options.profile, "--profile"),
         dsn=dsn,
         rounds=options.rounds,
         duration=options.duration,

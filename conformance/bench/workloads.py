@@ -23,7 +23,7 @@ from conformance.backends.base import Backend, Outcome, Session
 from conformance.bench import ledger
 from conformance.bench.ledger import LedgerFile
 from conformance.bench.stats import percentile
-from conformance.spec import statements as sql
+from conformance.execution.snapshot import normalize_id
 
 ENTITY = "bench"
 FIRST_EVENT = "opened"
@@ -56,26 +56,31 @@ def append(
     data: str,
     ids: tuple[str, str],
     previous_id: Any,
-) -> Outcome:
-    """The seed's append statement; its outcome as the backend classifies it."""
+) -> tuple[Outcome, str]:
+    """The seed's append statement, spelled by the backend's profile: its outcome as the
+    backend classifies it, and the eventId (sent, or made by the database and returned)."""
     event_id, command_id = ids
-    params: list[Any] = [ENTITY, key, event, data, event_id, command_id]
-    statement = sql.APPEND_FIRST
-    if previous_id is not None:
-        statement = sql.APPEND_SUBSEQUENT
-        params.append(previous_id)
+    statements = backend.client_statements
+    values = {"entity": ENTITY, "entityKey": key, "event": event, "data": data,
+              "eventId": event_id, "commandId": command_id, "previousId": previous_id}  # fmt: skip
+    statement = statements.append_first if previous_id is None else statements.append_next
     try:
-        session.execute(statement, params)
+        rows = session.execute(statement.sql, statement.bind(values))
     except Exception as exc:
         outcome = backend.classify(exc)
         if outcome is None:
             raise
-        return outcome
-    return Outcome.ACCEPTED
+        return outcome, event_id
+    if not statements.client_event_ids:
+        if not rows or not rows[0]:
+            raise BenchFailure("the append was accepted but returned no eventId")
+        event_id = str(normalize_id(rows[0][0]))
+    return Outcome.ACCEPTED, event_id
 
 
-def replay(session: Session, key: str) -> list[Any]:
-    return session.execute(sql.REPLAY, (key, ENTITY))
+def replay(session: Session, backend: Backend, key: str) -> list[Any]:
+    statement = backend.client_statements.replay
+    return session.execute(statement.sql, statement.bind({"entity": ENTITY, "entityKey": key}))
 
 
 LEDGER_OUTCOME = {
@@ -106,10 +111,14 @@ class Writer(ABC):
         self.backend = backend
         self.ledger = ledger_file
         self.tag = tag
+        self.appended = ""
 
     def attempt(self, key: str, event: str, ids: tuple[str, str], previous: Any) -> Outcome:
-        outcome = append(self.session, self.backend, key, event, payload(self.index), ids, previous)
-        self.ledger.record(LEDGER_OUTCOME[outcome], *ids)
+        """Append; `self.appended` is then the eventId the store knows the event by."""
+        outcome, self.appended = append(
+            self.session, self.backend, key, event, payload(self.index), ids, previous
+        )
+        self.ledger.record(LEDGER_OUTCOME[outcome], self.appended, ids[1])
         return outcome
 
     @abstractmethod
@@ -142,7 +151,7 @@ class DistinctWriter(Writer):
             tally.appends += 1
             tally.latencies.append(elapsed)
             self.length += 1
-            self.last = ids[0]
+            self.last = self.appended
             return
         if outcome is Outcome.REJECTED:
             tally.conflicts += 1
@@ -152,7 +161,7 @@ class DistinctWriter(Writer):
 
     def resync(self) -> None:
         """After a refusal or an error, learn the instance's real state from the store."""
-        rows = replay(self.session, self.key)
+        rows = replay(self.session, self.backend, self.key)
         self.length = len(rows)
         self.last = rows[-1][2] if rows else None
 
@@ -170,7 +179,7 @@ class HotWriter(Writer):
         command_id = new_id()
         start = time.perf_counter()
         for _ in range(MAX_ATTEMPTS):
-            rows = replay(self.session, key)
+            rows = replay(self.session, self.backend, key)
             if not rows:
                 raise BenchFailure(f"replay of hot instance {key!r} returned no event")
             outcome = self.attempt(key, NEXT_EVENT, (new_id(), command_id), rows[-1][2])

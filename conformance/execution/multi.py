@@ -29,6 +29,7 @@ from conformance.execution.snapshot import (
     describe_append,
     normalize_id,
     normalized_append,
+    sent_row,
 )
 from conformance.results.outcome import ScenarioResult, StepReport
 from conformance.scenario.objects import (
@@ -41,7 +42,7 @@ from conformance.scenario.objects import (
     Step,
     TransactionStep,
 )
-from conformance.spec import statements as sql
+from conformance.spec.statements import Statement
 
 NO_TRACE_RULE = "races.no_trace"
 
@@ -54,8 +55,8 @@ class Handed:
 
     step: Step
     in_transaction: bool = False
-    row: StoredRow | None = None  # an append: the row it sends
-    event_id: Any = None
+    values: dict[str, Any] | None = None  # an append: what it sends, by spec name
+    event_id: Any = None  # the eventId it sends (None when the database makes it)
 
 
 @dataclass
@@ -64,9 +65,9 @@ class Racer:
 
     session: str
     append: Append
-    statement: str
-    params: list[Any]
-    event_id: Any
+    statement: Statement
+    values: dict[str, Any]
+    event_id: Any  # sent, or once committed the one the database made
     calls: dict[str, Call] = field(default_factory=dict)  # read, begin, append, end
 
     def outcome(self, stage: str) -> Attempt | None:
@@ -75,7 +76,7 @@ class Racer:
 
     @property
     def row(self) -> StoredRow:
-        return normalized_append(self.params)
+        return sent_row(self.values, self.event_id)
 
     @property
     def committed(self) -> bool:
@@ -160,11 +161,12 @@ class ConcurrentRun(ScenarioRun):
     def hand_out(self, step: Step) -> Call:
         in_transaction = step.session in self.open_transactions
         if isinstance(step, AppendStep):
-            statement, params, event_id = self.append_statement(step.append)
-            handed = Handed(step, in_transaction, normalized_append(params), event_id)
-            return self.pool.submit(step.session, self.statement(statement, params), handed)
+            statement, values, event_id = self.append_statement(step.append)
+            handed = Handed(step, in_transaction, values, event_id)
+            work = self.statement(statement.sql, statement.bind(values))
+            return self.pool.submit(step.session, work, handed)
         if isinstance(step, ReplayStep):
-            work = self.statement(sql.REPLAY, (step.entity_key, step.entity))
+            work = self.replay_work(step.entity, step.entity_key)
             return self.pool.submit(step.session, work, Handed(step, in_transaction))
         assert isinstance(step, TransactionStep)
         if step.action == "begin":
@@ -176,6 +178,9 @@ class ConcurrentRun(ScenarioRun):
     def statement(self, text: str, params: Iterable[Any]) -> Callable[[Session], Attempt]:
         values = tuple(params)
         return lambda session: self.attempt(text, values, session)
+
+    def replay_work(self, entity: str | None, key: str | None) -> Callable[[Session], Attempt]:
+        return lambda session: self.replay_attempt(entity, key, session)
 
     def transaction(self, action: str) -> Callable[[Session], Attempt]:
         def work(session: Session) -> Attempt:
@@ -217,14 +222,16 @@ class ConcurrentRun(ScenarioRun):
 
     def judge_session_append(self, handed: Handed, attempt: Attempt, session: str) -> StepReport:
         step = handed.step
-        assert isinstance(step, AppendStep) and handed.row is not None
+        assert isinstance(step, AppendStep) and handed.values is not None
         passed = attempt.outcome.value == step.expect
         if passed and attempt.outcome is Outcome.ACCEPTED:
-            self.accepted(step.append, handed.row, handed.event_id)
+            event_id = self.returned_id(step.append, attempt, handed.event_id)
+            row = sent_row(handed.values, event_id)
+            self.accepted(step.append, row, event_id)
             if handed.in_transaction:
-                self.pending.setdefault(session, []).append((handed.row, handed.event_id))
+                self.pending.setdefault(session, []).append((row, event_id))
             else:
-                self.committed[handed.row] += 1
+                self.committed[row] += 1
         return self.report(step, describe_append(step.append), step.expect, attempt, passed=passed)
 
     def accepted(self, a: Append, row: StoredRow, event_id: Any) -> None:
@@ -299,15 +306,13 @@ class ConcurrentRun(ScenarioRun):
         before = {stream: self.stream(stream) for stream in streams}
         try:
             for racer in racers:
-                read = (racer.append.entity_key, racer.append.entity)
-                racer.calls["read"] = self.pool.submit(
-                    racer.session, self.statement(sql.REPLAY, read), step
-                )
+                read = self.replay_work(racer.append.entity, racer.append.entity_key)
+                racer.calls["read"] = self.pool.submit(racer.session, read, step)
             self.pool.settle()
             for racer in racers:
                 begin = self.transaction("begin")
                 racer.calls["begin"] = self.pool.submit(racer.session, begin, step)
-                append = self.statement(racer.statement, racer.params)
+                append = self.statement(racer.statement.sql, racer.statement.bind(racer.values))
                 racer.calls["append"] = self.pool.submit(racer.session, append, step)
                 self.pool.settle()
             self.end_racers(step, racers)
@@ -318,8 +323,8 @@ class ConcurrentRun(ScenarioRun):
         return self.race_verdict(step, racers, before)
 
     def racer(self, number: int, a: Append) -> Racer:
-        statement, params, event_id = self.append_statement(a)
-        return Racer(f"race{self.races}-{number}", a, statement, params, event_id)
+        statement, values, event_id = self.append_statement(a)
+        return Racer(f"race{self.races}-{number}", a, statement, values, event_id)
 
     def end_racers(self, step: RaceStep, racers: list[Racer]) -> None:
         """End each racer whose append finished, first in list order, until all have."""
@@ -334,8 +339,7 @@ class ConcurrentRun(ScenarioRun):
             self.pool.settle()
 
     def stream(self, stream: tuple[str | None, str | None]) -> list[Row]:
-        entity, key = stream
-        read = self.attempt(sql.REPLAY, (key, entity))
+        read = self.replay_attempt(*stream)
         if read.outcome is not Outcome.ACCEPTED:
             raise StoreUnreadable(f"{read.sql}: {read.error}")
         return [(r[0], r[1], normalize_id(r[2])) for r in read.rows]
@@ -344,6 +348,9 @@ class ConcurrentRun(ScenarioRun):
         self, step: RaceStep, racers: list[Racer], before: dict[Any, list[Row]]
     ) -> StepReport:
         for racer in _in_append_order(r for r in racers if r.committed):
+            appended = racer.outcome("append")
+            assert appended is not None
+            racer.event_id = self.returned_id(racer.append, appended, racer.event_id)
             self.committed[racer.row] += 1
             self.accepted(racer.append, racer.row, racer.event_id)
         problems = self.race_problems(step, racers, before)

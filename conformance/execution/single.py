@@ -22,6 +22,7 @@ from conformance.execution.snapshot import (
     describe_append,
     normalize_id,
     normalized_append,
+    sent_row,
     short,
 )
 from conformance.results.outcome import ScenarioResult, StepReport
@@ -43,7 +44,7 @@ from conformance.scenario.objects import (
     UpdateStep,
     new_uuid,
 )
-from conformance.spec import statements as sql
+from conformance.spec.statements import Statement
 
 ATOMICITY_RULE = "atomicity.no_trace"
 
@@ -56,6 +57,7 @@ class ScenarioRun:
         self.store = store
         self.backend = backend
         self.session: Session = store.session()
+        self.sql = backend.client_statements
         self.event_ids: dict[str, str | None] = {}
         self.command_ids: dict[str, str | None] = {}
         self.recorded: dict[str, Recorded] = {}
@@ -97,12 +99,18 @@ class ScenarioRun:
         return Attempt(Outcome.ACCEPTED, rows, None, statement, tuple(params))
 
     def snapshot(self) -> Snapshot:
-        events = self.attempt(sql.SNAPSHOT_EVENTS, ())
-        definitions = self.attempt(sql.SNAPSHOT_DEFINITIONS, ())
-        for read in (events, definitions):
-            if read.outcome is not Outcome.ACCEPTED:
-                raise StoreUnreadable(f"{read.sql}: {read.error}")
-        return Snapshot(Counter(events.rows), Counter(definitions.rows))
+        events = self.read(self.sql.read_events)
+        definitions = self.read(self.sql.read_definitions)
+        return Snapshot(Counter(events), Counter(definitions))
+
+    def read(self, statement: Statement | None) -> list[Row]:
+        """Every row a whole-store read returns (none for a table the DDL lacks)."""
+        if statement is None:
+            return []
+        read = self.attempt(statement.sql, ())
+        if read.outcome is not Outcome.ACCEPTED:
+            raise StoreUnreadable(f"{read.sql}: {read.error}")
+        return [tuple(row) for row in read.rows]
 
     def report(
         self, step: Step, summary: str, expected: str, attempt: Attempt | None, **kw: Any
@@ -177,35 +185,56 @@ class ScenarioRun:
     def define(self, step: DefineStep) -> StepReport:
         summary = f"define {step.entity!r}/{step.event!r}"
         before = self.snapshot()
-        attempt = self.attempt(sql.DEFINE, (step.entity, step.event))
+        assert self.sql.define is not None  # a profile without definitions skips the scenario
+        values = {"entity": step.entity, "event": step.event}
+        attempt = self.attempt(self.sql.define.sql, self.sql.define.bind(values))
         after = self.snapshot()
         pair = (step.entity, step.event)
         wanted = Snapshot(before.events, before.definitions.copy())
         wanted.definitions[pair] = 1
         return self.judge_write(step, summary, step.expect, attempt, before, after, wanted)
 
-    def append_statement(self, a: Append) -> tuple[str, list[Any], str | None]:
-        """(statement, parameters, eventId) of an append, with its symbols resolved."""
-        event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
-        command_id = self.bind(
+    def append_statement(self, a: Append) -> tuple[Statement, dict[str, Any], str | None]:
+        """(statement, values by spec name, eventId) of an append, with its symbols resolved.
+
+        When the database makes the eventId, none is sent and the eventId is None until
+        the statement returns it (see `returned_id`)."""
+        values: dict[str, Any] = {"entity": a.entity, "entityKey": a.entity_key,
+                                  "event": a.event, "data": a.data}  # fmt: skip
+        event_id = None
+        if self.sql.client_event_ids:
+            event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
+            values["eventId"] = event_id
+        values["commandId"] = self.bind(
             a.command_name, self.resolve(a.command_id, self.command_ids), self.command_ids
         )
-        params: list[Any] = [a.entity, a.entity_key, a.event, a.data, event_id, command_id]
         if a.previous_id is None:
-            return sql.APPEND_FIRST, params, event_id
-        params.append(self.resolve(a.previous_id, self.event_ids))
-        return sql.APPEND_SUBSEQUENT, params, event_id
+            return self.sql.append_first, values, event_id
+        values["previousId"] = self.resolve(a.previous_id, self.event_ids)
+        return self.sql.append_next, values, event_id
+
+    def returned_id(self, a: Append, attempt: Attempt, sent: Any) -> Any:
+        """The eventId of an accepted append: the one sent, or the one the database made
+        (the first column of the first row the statement returned), bound to the step's
+        symbolic id."""
+        if self.sql.client_event_ids or attempt.outcome is not Outcome.ACCEPTED:
+            return sent
+        made = normalize_id(attempt.rows[0][0]) if attempt.rows and attempt.rows[0] else None
+        if a.name is not None and made is not None:
+            self.event_ids[a.name] = made
+        return made
 
     def append(self, step: AppendStep) -> StepReport:
         a = step.append
-        statement, params, event_id = self.append_statement(a)
+        statement, values, sent_id = self.append_statement(a)
         before = self.snapshot()
-        attempt = self.attempt(statement, params)
+        attempt = self.attempt(statement.sql, statement.bind(values))
+        event_id = self.returned_id(a, attempt, sent_id)
         after = self.snapshot()
         report = (
             self.judge_write(step, describe_append(a), step.expect, attempt, before, after, None)
             if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED
-            else self.judge_accepted_append(step, attempt, before, after, params)
+            else self.judge_accepted_append(step, attempt, before, after, values, event_id)
         )
         if report.passed and step.expect == "accepted":
             self.insertion_order.append(normalize_id(event_id))
@@ -219,12 +248,13 @@ class ScenarioRun:
         attempt: Attempt,
         before: Snapshot,
         after: Snapshot,
-        params: list[Any],
+        values: dict[str, Any],
+        event_id: Any,
     ) -> StepReport:
         summary = describe_append(step.append)
         added = after.events - before.events
         removed = before.events - after.events
-        sent = normalized_append(params)
+        sent = sent_row(values, event_id)
         stored = [normalized_append(list(row[:7])) for row in added.elements()]
         ok = not removed and stored == [sent] and after.definitions == before.definitions
         if ok:
@@ -240,7 +270,14 @@ class ScenarioRun:
         )
 
     def replay(self, step: ReplayStep) -> StepReport:
-        return self.judge_replay(step, self.attempt(sql.REPLAY, (step.entity_key, step.entity)))
+        return self.judge_replay(step, self.replay_attempt(step.entity, step.entity_key))
+
+    def replay_attempt(
+        self, entity: str | None, entity_key: str | None, session: Session | None = None
+    ) -> Attempt:
+        replay = self.sql.replay
+        values = {"entity": entity, "entityKey": entity_key}
+        return self.attempt(replay.sql, replay.bind(values), session)
 
     def judge_replay(self, step: ReplayStep, attempt: Attempt) -> StepReport:
         summary = f"replay {step.entity!r}/{step.entity_key!r}"
@@ -265,18 +302,22 @@ class ScenarioRun:
             event_id = self.resolve(target.event, self.event_ids)
             words = f"event {target.event.name if isinstance(target.event, Symbol) else event_id}"
             if column is None:
-                return sql.DELETE_EVENT, [event_id], words
-            return sql.UPDATE_EVENT[column], [event_id], words
+                return self.sql.delete_event, [event_id], words
+            return self.sql.update_event[column], [event_id], words
         if target.definition is not None:
             words = f"definition {target.definition[0]!r}/{target.definition[1]!r}"
             if column is None:
-                return sql.DELETE_DEFINITION, list(target.definition), words
-            return sql.UPDATE_DEFINITION[column], list(target.definition), words
+                return self.sql.delete_definition, list(target.definition), words
+            return self.sql.update_definition[column], list(target.definition), words
         assert target.table is not None
         words = f"every row of {target.table}"
         if column is None:
-            return sql.DELETE_ALL[target.table], [], words
-        table = sql.UPDATE_ALL_EVENTS if target.table == "events" else sql.UPDATE_ALL_DEFINITIONS
+            return self.sql.delete_all[target.table], [], words
+        table = (
+            self.sql.update_all_events
+            if target.table == "events"
+            else self.sql.update_all_definitions
+        )
         return table[column], [], words
 
     def change_attempt(
@@ -285,7 +326,7 @@ class ScenarioRun:
         statement, where, words = self.target_sql(target, column)
         summary = f"update {words} set {column} = {short(value)}" if column else f"delete {words}"
         if truncate:
-            statement, summary = sql.TRUNCATE[target.table], f"truncate {target.table}"
+            statement, summary = self.sql.truncate[target.table], f"truncate {target.table}"
         params = ([value] if column else []) + where
         before = self.snapshot()
         if not _targets_something(target, where, before):
@@ -360,10 +401,11 @@ class ScenarioRun:
 
     def check(self, step: CheckStep) -> StepReport:
         summary = f"check {step.check}"
-        attempt = self.attempt(sql.AUTOPOPULATED, ())
+        attempt = self.attempt(self.sql.read_events.sql, ())
         if attempt.outcome is not Outcome.ACCEPTED:
             return self.report(step, summary, "holds", attempt, passed=False)
-        problems = _autopopulation_problems(attempt.rows, self.insertion_order)
+        autopopulated = [(row[4], row[7], row[8]) for row in attempt.rows]
+        problems = _autopopulation_problems(autopopulated, self.insertion_order)
         return self.report(
             step,
             summary,
@@ -426,6 +468,8 @@ def setup_steps(scenario: Scenario) -> list[Step]:
 def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
     """The file's definitions and history; False (and the rest counted as not run) on a failure."""
     steps = setup_steps(run.scenario)
+    if run.sql.define is None:  # the DDL has no definitions table: names are not defined
+        steps = [step for step in steps if not isinstance(step, DefineStep)]
     for index, step in enumerate(steps):
         report = replace(run.run_step(step), setup=True)
         result.steps.append(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,15 @@ def describe_append(a: Append) -> str:
     if a.data != "{}":
         parts.append(f"data={short(a.data, 40)}")
     return " ".join(parts)
+
+
+APPEND_ORDER = ("entity", "entityKey", "event", "data", "eventId", "commandId", "previousId")
+
+
+def sent_row(values: Mapping[str, Any], event_id: Any) -> tuple[Any, ...]:
+    """The row an append must store: what it sent, with the eventId the store knows it by
+    (the one sent, or the one the database made and returned)."""
+    return normalized_append([event_id if n == "eventId" else values.get(n) for n in APPEND_ORDER])
 
 
 def normalized_append(values: list[Any]) -> tuple[Any, ...]:

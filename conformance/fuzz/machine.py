@@ -43,6 +43,8 @@ from conformance.scenario.objects import (
     CheckStep,
     DefineStep,
     DeleteStep,
+    Fresh,
+    IdValue,
     Literal,
     Location,
     ReapplyStep,
@@ -50,13 +52,13 @@ from conformance.scenario.objects import (
     Scenario,
     ScenarioFile,
     Step,
+    Symbol,
     Target,
     TruncateStep,
     UpdateStep,
 )
 from conformance.scenario.selfcheck import self_check
 from conformance.scenario.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
-from conformance.spec import statements as sql
 from conformance.spec.model import (
     AppendRequest,
     DefinitionRows,
@@ -247,9 +249,14 @@ class StoreMachine(RuleBasedStateMachine):
         self.run = ScenarioRun(
             Scenario("fuzz", FUZZ_RULES, (), HERE, file), self.store, self.backend
         )
+        # Through the profile: an eventId the database makes is learnt from the append,
+        # and a DDL without definitions is sent no definitions (nor names to break).
+        self.client_ids = self.run.sql.client_event_ids
+        self.has_definitions = self.run.sql.define is not None
         for entity, event in DEFINITIONS:
             self.model.define(entity, event)
-            self.define_quickly(entity, event)
+            if self.has_definitions:
+                self.define_quickly(entity, event)
 
     def define_quickly(self, entity: str, event: str) -> None:
         """A definition of the setup, sent without the store checks unless it fails.
@@ -257,7 +264,10 @@ class StoreMachine(RuleBasedStateMachine):
         Every example starts with these, so they are most of an example's cost while
         Hypothesis shrinks; the `define` action checks definitions in full.
         """
-        if self.run.attempt(sql.DEFINE, (entity, event)).outcome is not Outcome.ACCEPTED:
+        define = self.run.sql.define
+        assert define is not None
+        sent = self.run.attempt(define.sql, define.bind({"entity": entity, "event": event}))
+        if sent.outcome is not Outcome.ACCEPTED:
             self.perform(DefineStep(HERE, FUZZ_RULES, entity, event, "accepted"), record=False)
 
     def teardown(self) -> None:
@@ -282,6 +292,8 @@ class StoreMachine(RuleBasedStateMachine):
 
     def append(self, request: AppendRequest, explicit_null: bool = False) -> None:
         """Send an append unless a rejection would have more than one rule to blame."""
+        if not self.client_ids:  # none is sent: the model judges a stand-in until it is known
+            request = _replace(request, event_id=self.fresh_event_id())
         verdict = judge_append(self.model.state, request)
         if len(verdict.broken) > 1:
             return
@@ -293,17 +305,22 @@ class StoreMachine(RuleBasedStateMachine):
             request.entity_key,
             request.event,
             request.data,
-            Literal(request.event_id),
+            self.event_id_value(request.event_id, name),
             Literal(request.command_id),
-            Literal(request.previous_id) if given else None,
+            self.previous_value(request.previous_id) if given else None,
             name,
         )
-        self.model.append(request)
+        step = AppendStep(HERE, rules, append, "accepted" if verdict.accepted else "rejected")
+        if self.client_ids:
+            self.model.append(request)
+            self.perform(step)
+        else:
+            self.perform(step)  # the database makes the eventId: learn it, then tell the model
+            if name:
+                request = _replace(request, event_id=self.run.event_ids[name])
+            self.model.append(request)
         if name:
             self.names[uuid_key(request.event_id) or ""] = name
-        self.perform(
-            AppendStep(HERE, rules, append, "accepted" if verdict.accepted else "rejected")
-        )
         if request.entity is not None and request.entity_key is not None:
             self.replay_stream(request.entity, request.entity_key, record=False)
 
@@ -322,6 +339,20 @@ class StoreMachine(RuleBasedStateMachine):
             raise Divergence([*self.steps, step], divergence.report) from None
 
     # --- values -------------------------------------------------------------------
+
+    def event_id_value(self, event_id: str | None, name: str | None) -> IdValue:
+        """The eventId as sent, or when the database makes it, the name it is bound to."""
+        if self.client_ids:
+            return Literal(event_id)
+        return Symbol(name) if name else Fresh()
+
+    def previous_value(self, previous_id: str | None) -> IdValue:
+        """A previousId naming an accepted event by its name when the database made its id,
+        so that a reproducing scenario file refers to the id the database makes then."""
+        name = self.names.get(uuid_key(previous_id) or "")
+        if self.client_ids or name is None:
+            return Literal(previous_id)
+        return Symbol(name)
 
     def fresh_event_id(self) -> str:
         return event_uuid(next(self.event_numbers))
@@ -403,6 +434,8 @@ class StoreMachine(RuleBasedStateMachine):
     def append_breaking_names(self, dice: Dice, data: str) -> None:
         """An append naming an event of another entity, or a name that differs in case or spaces."""
         kind = dice.pick(NAME_MISTAKES)
+        if not self.has_definitions:
+            return  # names are not defined in this store, so no name can be wrong
         request = self.valid_append(dice, data)
         entity, event = request.entity or "", request.event or ""
         misapplied = dice.pick(sorted(e for en, e in DEFINITIONS if en != entity)) or "refunded"
@@ -440,6 +473,8 @@ class StoreMachine(RuleBasedStateMachine):
     def define(self, dice: Dice, data: str) -> None:
         """A definition: repeated, a near-miss spelling, or with a NULL."""
         kind = dice.pick(("repeated", "near miss", "null"))
+        if not self.has_definitions:
+            return
         repeated = dice.pick(sorted(self.model.state.definitions))
         entity, event = dice.pick(DEFINE_ENTITIES), dice.pick(DEFINE_EVENTS)
         with_null = dice.pick(((None, event), (entity, None), (None, None)))
@@ -489,7 +524,10 @@ class StoreMachine(RuleBasedStateMachine):
         event = dice.pick(self.model.state.events)
         pair = dice.pick(sorted(self.model.state.definitions))
         if aim == "event" and event is not None:
-            return EventRows(event.event_id), Target(event=Literal(event.event_id))
+            named = self.previous_value(event.event_id)  # by name when the database made it
+            return EventRows(event.event_id), Target(event=named)
+        if not self.has_definitions:
+            return EventRows(), Target(table="events")
         if aim == "definition" and pair is not None:
             return DefinitionRows(pair), Target(definition=pair)
         if aim in ("event", "every event"):  # with no event yet, the empty table

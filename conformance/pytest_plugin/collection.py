@@ -18,7 +18,8 @@ import pytest
 from conformance.backends import Backend, backend_class
 from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
-from conformance.execution.run import run_scenario
+from conformance.execution.preflight import preflight
+from conformance.execution.run import not_applicable, run_scenario
 from conformance.pytest_plugin.options import Settings, add_options, settings
 from conformance.resources import bundled_scenarios
 from conformance.results.failure import failure_text
@@ -27,6 +28,7 @@ from conformance.scenario.loader import load_file, scenario_paths
 from conformance.scenario.objects import Scenario, ScenarioFile
 from conformance.scenario.selfcheck import self_check
 from conformance.spec.catalogue import Catalogue, load_catalogue
+from conformance.spec.profile import Profile, load_profile
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Kit:
     """What one run of the plugin works with: the DDL, the backend, the scenarios."""
 
     ddl: DdlScript
+    profile: Profile
     backend: Backend
     catalogue: Catalogue
     roots: list[Path]
@@ -83,6 +86,7 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
 def _make_kit(given: Settings) -> Kit:
     assert given.ddl is not None
     ddl = DdlScript.read(given.ddl)
+    profile = load_profile(given.profile, "--profile")
     catalogue = load_catalogue()
     roots = ([bundled_scenarios()] if given.bundled else []) + list(given.scenarios)
     if not roots:
@@ -92,12 +96,14 @@ def _make_kit(given: Settings) -> Kit:
         files[path.resolve()] = load_file(path, catalogue, display=_display(path, roots))
         self_check(files[path.resolve()])
     backend = backend_class(given.dsn)(given.dsn, ddl)
+    backend.profile = profile
     try:
         backend.prepare()
+        preflight(backend)
     except BaseException:
         backend.close()  # what the backend made before failing (a temporary folder, a template)
         raise
-    return Kit(ddl, backend, catalogue, roots, files)
+    return Kit(ddl, profile, backend, catalogue, roots, files)
 
 
 def _display(path: Path, roots: list[Path]) -> str:
@@ -116,6 +122,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return [
         f"conformance: ddl {kit.ddl.path} (sha256 {kit.ddl.sha256[:12]})",
         f"conformance: backend {kit.backend.name}, {kit.backend.server_version()}",
+        f"conformance: profile {kit.profile.label} (sha256 {kit.profile.sha256[:12]})",
         f"conformance: {count} scenarios in {len(kit.files)} files",
     ]
 
@@ -156,7 +163,7 @@ class ScenarioItem(pytest.Item):
         self.result: ScenarioResult | None = None
         for rule_id in scenario.all_rules:
             self.add_marker(rule_id)
-        reason = self.config.stash[KIT_KEY].backend.not_applicable(scenario.requirements)
+        reason = not_applicable(scenario, self.config.stash[KIT_KEY].backend)
         if reason:  # reported as a skip with the reason, never as a pass
             self.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
 

@@ -35,6 +35,7 @@ class Settings:
 
     ddl: Path | None
     dsn: str | None
+    profile: str | None  # a bundled profile's name or a profile file; None: the spec's
     scenarios: tuple[Path, ...]
     bundled: bool
     report_paths: tuple[Path, ...]
@@ -86,6 +87,7 @@ def _read(config: pytest.Config) -> Settings:
     return Settings(
         ddl=Path(str(given("ddl"))) if given("ddl") else None,
         dsn=dsn or None,
+        profile=_profile_setting(config),
         scenarios=(
             *(Path(p) for p in config.getoption("conformance_scenarios")),
             *(Path(p) for p in config.getini("conformance_scenarios")),
@@ -102,6 +104,17 @@ def _read(config: pytest.Config) -> Settings:
             flag for flag, dest in REPORTING_FLAGS.items() if config.getoption(dest)
         ),
     )
+
+
+def _profile_setting(config: pytest.Config) -> str | None:
+    """--profile as given; an ini key naming a file is read relative to the ini file."""
+    flag = config.getoption("conformance_profile")
+    if flag:
+        return str(flag)
+    value = _text(config.getini("conformance_profile"))
+    if value and config.inipath is not None and value.endswith((".yaml", ".yml")):
+        return str(config.inipath.parent / value)
+    return value
 
 
 def _text(value: object) -> str | None:
@@ -143,6 +156,14 @@ def _add_run_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
         "ini: conformance_dsn); default: a fresh temporary SQLite database per scenario",
     )
     group.addoption(
+        "--profile",
+        dest="conformance_profile",
+        metavar="NAME|FILE",
+        help="how the DDL spells the spec's tables, columns and client statements: a bundled "
+        "profile (spec, snake_case) or a profile file (docs/profiles.md); default: spec "
+        "(ini: conformance_profile)",
+    )
+    group.addoption(
         "--scenarios",
         dest="conformance_scenarios",
         metavar="PATH",
@@ -159,6 +180,9 @@ def _add_run_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     )
     parser.addini("conformance_ddl", "the DDL file to check", default=None)
     parser.addini("conformance_dsn", "database URL to run the scenarios in", default=None)
+    parser.addini(
+        "conformance_profile", "bundled profile name or profile file (default: spec)", default=None
+    )
     parser.addini(
         "conformance_scenarios", "extra scenario files or folders", type="paths", default=[]
     )

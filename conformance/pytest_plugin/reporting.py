@@ -38,7 +38,13 @@ from conformance.results.matrix import (
     record_not_applicable,
     record_of_result,
 )
-from conformance.results.reports import Report, RunInfo, check_report_path, write_report
+from conformance.results.reports import (
+    ProfileInfo,
+    Report,
+    RunInfo,
+    check_report_path,
+    write_report,
+)
 from conformance.spec.catalogue import Catalogue
 
 RECORD_ATTRIBUTE = "conformance_record"
@@ -163,6 +169,13 @@ class ConformanceReporter:
             started=self.started,
             duration_seconds=time.perf_counter() - self.clock,
             strict=self.strict,
+            profile=ProfileInfo(
+                name=self.kit.profile.name,
+                source=self.kit.profile.source,
+                sha256=self.kit.profile.sha256,
+                client_event_ids=self.kit.backend.client_statements.client_event_ids,
+                lacks=dict(self.kit.profile.lacks),
+            ),
         )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -212,6 +225,11 @@ def _print_collected(
 def _print_report(tr: pytest.TerminalReporter, state: ConformanceReporter, report: Report) -> None:
     matrix, info = report.matrix, report.info
     tr.write_sep("=", f"conformance: {info.ddl_path} on {info.backend} ({info.server_version})")
+    if info.profile is not None:
+        profile = info.profile
+        tr.write_line(f"profile: {profile.name} ({profile.source}, sha256 {profile.sha256[:12]})")
+        for line in profile.scope_lines():
+            tr.write_line(f"scope: {line}")
     for line in matrix_lines(matrix, shutil.get_terminal_size().columns):
         tr.write_line(line)
     _print_records(

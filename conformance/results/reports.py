@@ -25,6 +25,27 @@ STRICT_WORDS = {True: "yes: warnings fail the run", False: "no: warnings do not 
 
 
 @dataclass(frozen=True)
+class ProfileInfo:
+    """The profile the DDL was checked through, and the scope it leaves out."""
+
+    name: str
+    source: str
+    sha256: str
+    client_event_ids: bool
+    lacks: dict[str, str]
+
+    def scope_lines(self) -> list[str]:
+        """What the verdict does not cover because of the profile, one line each."""
+        lines = [f"profile {self.name} lacks {need}: {why}" for need, why in self.lacks.items()]
+        if not self.client_event_ids:
+            lines.append(
+                f"profile {self.name}: the database makes the eventId; scenarios that send "
+                "their own eventIds are not applicable"
+            )
+        return lines
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """What was checked, where, with which kit, and when."""
 
@@ -36,6 +57,7 @@ class RunInfo:
     started: datetime
     duration_seconds: float
     strict: bool
+    profile: ProfileInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "strict": info.strict,
         "kit": {"name": KIT_NAME, "version": info.kit_version},
         "ddl": {"path": info.ddl_path, "sha256": info.ddl_sha256},
+        **_profile_data(info.profile),
         "backend": {"name": info.backend, "server_version": info.server_version},
         "run": {
             "started": _timestamp(info.started),
@@ -86,6 +109,20 @@ def report_data(report: Report) -> dict[str, Any]:
         ],
         "scenarios": [_scenario_data(record) for record in matrix.records],
         "lint": _lint_data(report.lint),
+    }
+
+
+def _profile_data(profile: ProfileInfo | None) -> dict[str, Any]:
+    if profile is None:
+        return {}
+    return {
+        "profile": {
+            "name": profile.name,
+            "source": profile.source,
+            "sha256": profile.sha256,
+            "event_ids": "client" if profile.client_event_ids else "database",
+            "lacks": dict(profile.lacks),
+        }
     }
 
 
@@ -150,6 +187,16 @@ def _code(text: str) -> str:
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
+def _profile_rows(profile: ProfileInfo | None) -> list[str]:
+    if profile is None:
+        return []
+    rows = [
+        f"| Profile | {_cell(profile.name)} ({_code(profile.source)}) |",
+        f"| Profile sha256 | `{profile.sha256}` |",
+    ]
+    return rows + [f"| Scope | {_cell(line)} |" for line in profile.scope_lines()]
+
+
 def render_markdown(report: Report) -> str:
     matrix, info = report.matrix, report.info
     lines = [
@@ -161,6 +208,7 @@ def render_markdown(report: Report) -> str:
         "| --- | --- |",
         f"| DDL | {_code(info.ddl_path)} |",
         f"| DDL sha256 | `{info.ddl_sha256}` |",
+        *_profile_rows(info.profile),
         f"| Backend | {_cell(info.backend)} ({_cell(info.server_version)}) |",
         f"| Kit | {KIT_NAME} {info.kit_version} |",
         f"| Run | {_timestamp(info.started)}, {info.duration_seconds:.2f} s |",

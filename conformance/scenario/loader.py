@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from conformance.errors import ScenarioError
 from conformance.scenario.objects import (
@@ -42,10 +41,9 @@ from conformance.scenario.objects import (
 )
 from conformance.scenario.schedule import schedule_problems
 from conformance.spec.catalogue import Catalogue, load_catalogue
+from conformance.yaml_lines import JsonPath, dotted, first_schema_error, line_of, parse_with_lines
 
-JsonPath = tuple[str | int, ...]
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -89,83 +87,20 @@ def load_file(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{shown}: cannot read scenario file: {exc}") from None
-    data, lines = _parse(text, shown)
+    data, lines = parse_with_lines(text, shown, ScenarioError, "scenario file")
     _validate(data, lines, shown)
     return _Builder(shown, lines, catalogue).build(data)
-
-
-# --- YAML with line numbers -------------------------------------------------------
-
-
-def _parse(text: str, shown: str) -> tuple[Any, dict[JsonPath, int]]:
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{shown}{line}: malformed YAML: {problem}") from None
-    if node is None:
-        raise ScenarioError(f"{shown}:1: empty scenario file")
-    lines: dict[JsonPath, int] = {}
-    return _to_python(node, (), lines, shown), lines
-
-
-def _to_python(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], shown: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in result:
-                raise ScenarioError(
-                    f"{shown}:{key_node.start_mark.line + 1}: {_dotted(path)}: duplicate key {key!r}"
-                )
-            result[key] = _to_python(value_node, (*path, key), lines, shown)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, i), lines, shown) for i, item in enumerate(node.value)]
-    return _scalar(node)
-
-
-_constructor = yaml.SafeLoader("")
-
-
-def _scalar(node: yaml.Node) -> Any:
-    return _constructor.construct_object(node, deep=True)
-
-
-def _dotted(path: JsonPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _line_of(path: JsonPath, lines: dict[JsonPath, int]) -> int:
-    while path not in lines:
-        path = path[:-1]
-    return lines[path]
 
 
 # --- schema ---------------------------------------------------------------------
 
 
 def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
-    errors = list(_validator().iter_errors(data))
-    if not errors:
+    error = first_schema_error(_validator(), data, lines)
+    if error is None:
         return
-    error = min(
-        errors, key=lambda e: (_line_of(tuple(e.absolute_path), lines), -len(e.absolute_path))
-    )
-    error = jsonschema.exceptions.best_match(
-        [e for e in errors if e.absolute_path == error.absolute_path]
-    )
     path = tuple(error.absolute_path)
-    raise ScenarioError(f"{shown}:{_line_of(path, lines)}: {_dotted(path)}: {_explain(error)}")
+    raise ScenarioError(f"{shown}:{line_of(path, lines)}: {dotted(path)}: {_explain(error)}")
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
@@ -197,12 +132,10 @@ class _Builder:
         self.catalogue = catalogue
 
     def fail(self, path: JsonPath, message: str) -> ScenarioError:
-        return ScenarioError(
-            f"{self.shown}:{_line_of(path, self.lines)}: {_dotted(path)}: {message}"
-        )
+        return ScenarioError(f"{self.shown}:{line_of(path, self.lines)}: {dotted(path)}: {message}")
 
     def location(self, path: JsonPath) -> Location:
-        return Location(self.shown, _line_of(path, self.lines))
+        return Location(self.shown, line_of(path, self.lines))
 
     def build(self, data: dict[str, Any]) -> ScenarioFile:
         definitions = tuple(

@@ -246,10 +246,9 @@ def test_a_hot_writer_that_loses_the_race_replays_and_retries_its_command(
 
         def rival_appends() -> None:
             ids = (new_id(), new_id())
-            last = replay(session, key)[-1][2]
-            assert (
-                append(session, event_store, key, NEXT_EVENT, "{}", ids, last).value == "accepted"
-            )
+            last = replay(session, event_store, key)[-1][2]
+            outcome, _ = append(session, event_store, key, NEXT_EVENT, "{}", ids, last)
+            assert outcome.value == "accepted"
             rival.record(ledger.ACKNOWLEDGED, *ids)
 
         writer_ledger = run_ledger.new_file()
@@ -260,7 +259,7 @@ def test_a_hot_writer_that_loses_the_race_replays_and_retries_its_command(
         writer_session.close()
         attempts = writer_ledger.path
         run_ledger.load(session)
-        assert len(replay(session, key)) == 3
+        assert len(replay(session, event_store, key)) == 3
         assert check_store(session) == []
         lines = [line.split() for line in attempts.read_text().splitlines()]
         run_ledger.close()
@@ -273,9 +272,20 @@ def test_a_hot_writer_that_loses_the_race_replays_and_retries_its_command(
 def test_a_ddl_without_the_spec_tables_fails_with_one_line(tmp_path: Path, capsys) -> None:
     other = tmp_path / "other.ddl"
     other.write_text("CREATE TABLE something_else (x INTEGER);\n")
-    code, results = run_bench(tmp_path, other)
-    assert code == 1 and results == {}
+    with pytest.raises(SystemExit) as stopped:  # the preflight: a usage error, before any run
+        run_bench(tmp_path, other)
+    assert stopped.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith("conformance-bench: the database failed the bench: ")
-    assert "no such table: entity_events" in err[0]
+    assert err[0].startswith("conformance-bench: error: profile spec: table events is not in ")
+    assert "no such table: events" in err[0]
+
+
+def test_the_bench_measures_a_snake_case_ddl_through_its_profile(tmp_path: Path, capsys) -> None:
+    snake = Path(__file__).parent / "profiles" / "ddl" / "sqlite-snake-case.ddl"
+    code, results = run_bench(tmp_path, snake, "--profile=snake_case")
+    assert code == 0, capsys.readouterr().err
+    assert results["profile"]["name"] == "snake_case"
+    assert "profile snake_case (sha256 " in capsys.readouterr().out
+    assert results["invariants"]["stores_checked"] > 0
+    assert all(entry["rounds"] for entry in results["appends"])

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SHIPPED_SQLITE_DDL, broken_rule
+from helpers import REPO, SHIPPED_SQLITE_DDL, broken_rule, one_error_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -94,7 +94,18 @@ def fuzz_run(pytester: pytest.Pytester, ddl: Path, *args: str) -> pytest.RunResu
     )
 
 
-@pytest.mark.parametrize("ddl", BROKEN, ids=lambda path: path.stem)
+def test_a_ddl_without_the_events_table_stops_at_the_preflight_before_fuzzing(
+    pytester: pytest.Pytester,
+) -> None:
+    (ddl,) = [path for path in BROKEN if path.stem == NO_EVENTS_TABLE]
+    result = fuzz_run(pytester, ddl)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "table events is not in the DDL" in one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    "ddl", [path for path in BROKEN if path.stem != NO_EVENTS_TABLE], ids=lambda path: path.stem
+)
 def test_the_default_budget_finds_each_broken_ddl_with_a_case_that_reproduces(
     pytester: pytest.Pytester, ddl: Path
 ) -> None:
@@ -104,13 +115,11 @@ def test_the_default_budget_finds_each_broken_ddl_with_a_case_that_reproduces(
     (case,) = saved.glob("*.yaml")
     assert case.read_text(encoding="utf-8").rstrip() in found.stdout.str()  # printed as saved
     rule_line = f"*rule broken: {broken_rule(ddl)}"
-    if ddl.stem != NO_EVENTS_TABLE:
-        found.stdout.fnmatch_lines([rule_line])
+    found.stdout.fnmatch_lines([rule_line])
 
     again = pytester.runpytest(f"--ddl={ddl}", "--no-bundled", f"--scenarios={case}")
     again.assert_outcomes(failed=1)
-    if ddl.stem != NO_EVENTS_TABLE:
-        again.stdout.fnmatch_lines([rule_line])
+    again.stdout.fnmatch_lines([rule_line])
     shipped = pytester.runpytest(
         f"--ddl={SHIPPED_SQLITE_DDL}", "--no-bundled", f"--scenarios={case}"
     )
