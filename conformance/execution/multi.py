@@ -32,6 +32,7 @@ from conformance.execution.snapshot import (
     Snapshot,
     StoreUnreadable,
     describe_append,
+    describe_step,
     normalize_id,
     normalized_append,
 )
@@ -331,13 +332,7 @@ class ConcurrentRun(ScenarioRun):
 
     @staticmethod
     def describe(step: Step) -> str:
-        if isinstance(step, AppendStep):
-            return describe_append(step.append)
-        if isinstance(step, ReplayStep):
-            return f"replay {step.entity!r}/{step.entity_key!r}"
-        if isinstance(step, TransactionStep):
-            return step.action
-        return "race"
+        return describe_step(step)
 
     # --- the race -------------------------------------------------------------------
 
@@ -408,8 +403,9 @@ class ConcurrentRun(ScenarioRun):
         detail = "\n".join([*problems, *(_racer_line(i, r) for i, r in enumerate(racers, 1))])
         no_trace = [p for p in problems if p.startswith("store:")]
         violated = (NO_TRACE_RULE,) if no_trace and len(no_trace) == len(problems) else None
+        errored = any("raised an error" in problem for problem in problems)
         return self.report(step, summary, expected, None, passed=not problems, actual=actual,
-                           detail=detail, violated=violated)  # fmt: skip
+                           detail=detail, violated=violated, errored=errored)  # fmt: skip
 
     def race_problems(
         self, step: RaceStep, racers: list[Racer], before: dict[Any, list[Row]]

@@ -20,11 +20,12 @@ from conformance.execution.snapshot import (
     Snapshot,
     StoreUnreadable,
     describe_append,
+    describe_step,
     normalize_id,
     normalized_append,
     short,
 )
-from conformance.results.outcome import ScenarioResult, StepReport
+from conformance.results.outcome import ScenarioResult, StepReport, bounded
 from conformance.scenario.objects import (
     Append,
     AppendStep,
@@ -46,6 +47,7 @@ from conformance.scenario.objects import (
 from conformance.spec import statements as sql
 
 ATOMICITY_RULE = "atomicity.no_trace"
+MAX_DETAIL_LINES = 12  # of what differed; the first ones tell the story
 
 
 class ScenarioRun:
@@ -113,6 +115,8 @@ class ScenarioRun:
             violated = () if passed else (step.rules or self.scenario.rules)
         actual = kw.pop("actual", attempt.outcome.value if attempt else "")
         error = kw.pop("error", attempt.error if attempt else None)
+        errored = kw.pop("errored", attempt is not None and attempt.outcome is Outcome.ERROR)
+        detail = kw.pop("detail", "")
         return StepReport(
             location=step.location,
             summary=summary,
@@ -120,7 +124,9 @@ class ScenarioRun:
             actual=actual,
             passed=passed,
             violated=tuple(violated),
-            error=error,
+            error=None if error is None else bounded(error),
+            detail="\n".join(bounded(line) for line in detail.splitlines()[:MAX_DETAIL_LINES]),
+            errored=errored or actual == "error",
             sql=attempt.sql if attempt else None,
             params=attempt.params if attempt else None,
             **kw,
@@ -207,10 +213,26 @@ class ScenarioRun:
             if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED
             else self.judge_accepted_append(step, attempt, before, after, params)
         )
+        if step.expect == "accepted" and attempt.outcome is not Outcome.ACCEPTED:
+            report = self.blamed(report, statement, params)
         if report.passed and step.expect == "accepted":
             self.insertion_order.append(normalize_id(event_id))
             if a.name:
                 self.recorded[a.name] = Recorded(a.event, a.data, normalize_id(event_id))
+        return report
+
+    def blamed(self, report: StepReport, statement: str, params: list[Any]) -> StepReport:
+        """A valid append was refused: find the rule the refusal breaks by sending it again
+        with one value changed; the first change the store accepts names the rule."""
+        for index, value, rule, why in _one_value_changed(params):
+            retried = self.attempt(statement, [*params[:index], value, *params[index + 1 :]])
+            if retried.outcome is Outcome.ACCEPTED:
+                evidence = (
+                    f"blame: the same append with {APPEND_FIELDS[index]} {short(value)} instead of "
+                    f"{short(params[index])} was accepted, so {why} ({rule})"
+                )
+                detail = "\n".join(filter(None, [evidence, report.detail]))
+                return replace(report, violated=(rule,), detail=detail)
         return report
 
     def judge_accepted_append(
@@ -402,7 +424,7 @@ class ScenarioRun:
         except StoreUnreadable as exc:
             return self.report(
                 step,
-                type(step).__name__,
+                describe_step(step),
                 "a readable store",
                 None,
                 passed=False,
@@ -433,6 +455,28 @@ def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
             result.not_run = len(steps) - index - 1 + len(run.scenario.steps)
             return False
     return True
+
+
+APPEND_FIELDS = ("entity", "entityKey", "event", "data", "eventId", "commandId", "previousId")
+VALID_DATA = "{}"
+
+
+def _one_value_changed(params: list[Any]) -> list[tuple[int, Any, str, str]]:
+    """(position, new value, rule, why) for each retry of a refused valid append: plain
+    data, then a fresh eventId, then a fresh commandId."""
+    data, event_id, command_id = params[3], params[4], params[5]
+    tries = []
+    if isinstance(data, str) and data != VALID_DATA:
+        rule = "appends.empty_data" if data == "" else "replay.order_and_data"
+        tries.append((3, VALID_DATA, rule, "the store refuses data the spec allows"))
+    for index, value, unique_rule in ((4, event_id, "appends.unique_event_id"),
+                                      (5, command_id, "appends.unique_command_id")):  # fmt: skip
+        canonical = isinstance(value, str) and normalize_id(value) == value
+        rule = unique_rule if canonical else "appends.uuid_ids"
+        why = (f"it took the {APPEND_FIELDS[index]} for one already used" if canonical
+               else f"it refuses a {APPEND_FIELDS[index]} that is a UUID")  # fmt: skip
+        tries.append((index, new_uuid(), rule, why))
+    return tries
 
 
 def _targets_something(target: Target, where: list[Any], before: Snapshot) -> bool:

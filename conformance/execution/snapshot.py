@@ -9,7 +9,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.backends.base import Outcome, Row
-from conformance.scenario.objects import Append, Literal, Symbol
+from conformance.scenario.objects import (
+    Append,
+    AppendStep,
+    CheckStep,
+    DefineStep,
+    DeleteStep,
+    Literal,
+    ReapplyStep,
+    ReplayStep,
+    Step,
+    Symbol,
+    TransactionStep,
+    TruncateStep,
+    UpdateStep,
+)
 
 
 def normalize_id(value: Any) -> Any:
@@ -87,6 +101,29 @@ def describe_append(a: Append) -> str:
     if a.data != "{}":
         parts.append(f"data={short(a.data, 40)}")
     return " ".join(parts)
+
+
+def describe_step(step: Step) -> str:
+    """A step in the scenario file's words (never a class name)."""
+    if isinstance(step, AppendStep):
+        return describe_append(step.append)
+    if isinstance(step, DefineStep):
+        return f"define {step.entity!r}/{step.event!r}"
+    if isinstance(step, ReplayStep):
+        return f"replay {step.entity!r}/{step.entity_key!r}"
+    if isinstance(step, UpdateStep):
+        return f"update {step.column}"
+    if isinstance(step, DeleteStep):
+        return "delete"
+    if isinstance(step, TruncateStep):
+        return f"truncate {step.table}"
+    if isinstance(step, ReapplyStep):
+        return "apply the DDL again"
+    if isinstance(step, CheckStep):
+        return f"check {step.check}"
+    if isinstance(step, TransactionStep):
+        return step.action
+    return "race"
 
 
 def normalized_append(values: list[Any]) -> tuple[Any, ...]:

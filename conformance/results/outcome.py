@@ -7,6 +7,17 @@ from typing import Any
 
 from conformance.scenario.objects import Location, Scenario
 
+# A database message or a value is cut to this many characters wherever it is shown:
+# a rejected 1 MiB value must not make a 1 MiB line, report or JUnit file.
+MESSAGE_LIMIT = 300
+
+
+def bounded(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters cut)"
+
 
 @dataclass(frozen=True)
 class StepReport:
@@ -21,6 +32,7 @@ class StepReport:
     sql: str | None = None
     params: tuple[Any, ...] | None = None
     setup: bool = False
+    errored: bool = False  # the database raised an error, not a rule's rejection
 
 
 @dataclass
