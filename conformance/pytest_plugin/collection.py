@@ -1,8 +1,8 @@
 """The pytest plugin: `pytest --ddl=FILE [--dsn=URL]` runs every scenario as a test item.
 
 Scenario files are loaded and validated when pytest configures, so that a malformed
-file, a missing DDL or an unreachable server stops the run with one line before
-anything runs. Each scenario becomes one item named `file::scenario`, marked with
+file, a missing DDL, an unreachable server or a store lacking a table or column the
+spec's statements use stops the run with one line before anything runs. Each scenario becomes one item named `file::scenario`, marked with
 its rule ids; each item gets a fresh store from the backend and drops it after.
 """
 
@@ -18,6 +18,7 @@ import pytest
 from conformance.backends import Backend, backend_class
 from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
+from conformance.execution.preflight import preflight
 from conformance.execution.run import run_scenario
 from conformance.pytest_plugin.options import Settings, add_options, settings
 from conformance.resources import bundled_scenarios
@@ -94,6 +95,7 @@ def _make_kit(given: Settings) -> Kit:
     backend = backend_class(given.dsn)(given.dsn, ddl)
     try:
         backend.prepare()
+        preflight(backend, str(given.ddl))
     except BaseException:
         backend.close()  # what the backend made before failing (a temporary folder, a template)
         raise

@@ -113,6 +113,9 @@ class ConformanceReporter:
             record = _record(item, call, report, self.catalogue)
         elif isinstance(item, FuzzItem):
             record = _fuzz_record(item, call, report, self.catalogue)
+            if record is not None:  # JUnit XML reads them from the item at teardown
+                item.user_properties += [("rule", rule_id) for rule_id in record.violated]
+                item.user_properties.append(("level", record.level.value))
         else:
             return report
         if record is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,12 @@ from conformance.scenario.objects import Location, Scenario
 MESSAGE_LIMIT = 300
 
 
+CUT_MARK = re.compile(r"\.\.\. \(\d+ more characters cut\)$")
+
+
 def bounded(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """`text` cut to `limit` characters, saying how much was cut."""
-    if len(text) <= limit:
+    """`text` cut to `limit` characters, saying how much was cut (text already cut stays)."""
+    if len(text) <= limit or len(CUT_MARK.sub("", text)) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit} more characters cut)"
 

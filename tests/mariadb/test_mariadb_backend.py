@@ -307,7 +307,9 @@ def test_an_interrupted_run_drops_every_database_it_made(
 
     # The inner run shares this process: put back what its conftest replaces.
     monkeypatch.setattr(
-        conformance.pytest_plugin.collection, "run_scenario", conformance.pytest_plugin.collection.run_scenario
+        conformance.pytest_plugin.collection,
+        "run_scenario",
+        conformance.pytest_plugin.collection.run_scenario,
     )
     pytester.makeconftest(INTERRUPTING_CONFTEST)
     result = pytester.runpytest(
