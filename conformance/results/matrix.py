@@ -39,6 +39,7 @@ class RuleStatus(enum.Enum):
     HOLDS = "holds"
     BROKEN = "broken"  # a MUST rule with a failing scenario
     WARNING = "warning"  # a SHOULD rule with a failing scenario
+    ERROR = "error"  # no failure, but a scenario naming it could not run to the end
     NOT_APPLICABLE = "not applicable"
     UNTESTED = "untested"
 
@@ -187,11 +188,14 @@ class RuleRow:
     passed: int
     failed: int
     not_applicable: int
+    errors: int = 0
 
     @property
     def status(self) -> RuleStatus:
         if self.failed:
             return RuleStatus.BROKEN if self.rule.level is Level.MUST else RuleStatus.WARNING
+        if self.errors:
+            return RuleStatus.ERROR
         if self.passed:
             return RuleStatus.HOLDS
         return RuleStatus.NOT_APPLICABLE if self.not_applicable else RuleStatus.UNTESTED
@@ -308,7 +312,7 @@ def _listed(ids: list[str], room: int = 4) -> str:
 
 
 def _row(rule: Rule, records: tuple[ScenarioRecord, ...]) -> RuleRow:
-    passed = failed = not_applicable = 0
+    passed = failed = not_applicable = errors = 0
     for record in records:
         if record.status is Status.PASSED and rule.id in record.rules:
             passed += 1
@@ -316,4 +320,6 @@ def _row(rule: Rule, records: tuple[ScenarioRecord, ...]) -> RuleRow:
             failed += 1
         elif record.status is Status.NOT_APPLICABLE and rule.id in record.rules:
             not_applicable += 1
-    return RuleRow(rule, passed, failed, not_applicable)
+        elif record.status is Status.ERROR and rule.id in record.rules:
+            errors += 1
+    return RuleRow(rule, passed, failed, not_applicable, errors)

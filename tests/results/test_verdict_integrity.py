@@ -115,6 +115,8 @@ def test_an_error_in_a_should_scenario_is_never_a_warning(
     ]
     assert "audit_table_never_made" in errors[0]["failure"]["database_error"]
     assert data["totals"]["warnings"] == 0 and data["totals"]["errors"] == 1
+    rule = next(r for r in data["rules"] if r["id"] == "races.independent_writers")
+    assert (rule["passed"], rule["failed"], rule["status"]) == (2, 0, "error")
     assert "## Warnings (SHOULD)" not in markdown
     result.stdout.fnmatch_lines(["verdict: INCOMPLETE (1 scenarios could not be run to the end)*"])
 
