@@ -32,7 +32,9 @@ from conformance.bench.workloads import (
     DISTINCT,
     FIRST_EVENT,
     HOT,
+    RACE_CAPABILITY,
     BenchFailure,
+    CreationRace,
     DistinctWriter,
     HotWriter,
     RunResult,
@@ -178,11 +180,16 @@ def timed_run(
                 else []
             )
             team: list[Writer] = []
+            race = (
+                CreationRace(store.store, backend, writers)
+                if workload == HOT and writers > 1 and RACE_CAPABILITY in backend.capabilities
+                else None
+            )
             for index in range(writers):
                 sessions.append(store.session())
                 args = (index, sessions[-1], backend, run_ledger.new_file(), workload)
                 team.append(
-                    HotWriter(*args, keys=keys, seed=index)
+                    HotWriter(*args, keys=keys, seed=index, race=race)
                     if workload == HOT
                     else DistinctWriter(*args)
                 )

@@ -5,11 +5,14 @@ per transaction, knowing its last eventId as a client with cached state would.
 Hot: every writer picks one of a few shared instances, replays it, appends after its
 last event and, when a rule rejects the append because another writer got there first,
 replays and retries the same command (same commandId, new eventId). Rejections are
-counted as conflicts.
+counted as conflicts. On an engine with concurrent writers the hot writers also race to
+create the same new instances (`CreationRace`): a first-event check that only looks for
+committed rows lets two of them in, and the invariants catch the second first event.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.backends.base import Backend, Outcome, Session
+from conformance.backends.base import Backend, Outcome, Session, Store
 from conformance.bench import ledger
 from conformance.bench.ledger import LedgerFile
 from conformance.bench.stats import percentile
@@ -33,6 +36,11 @@ STREAM_LENGTH = 100
 # Workloads: appends to instances of its own, the same on the bare table, a few shared instances.
 DISTINCT, BARE, HOT = "distinct", "bare", "hot"
 MAX_ATTEMPTS = 1000  # a hot command that loses this often is reported, not retried forever
+RACE_CAPABILITY = "concurrent-writers"  # with one writer at a time, creations cannot race
+CREATE_EVERY = 8  # a racing hot writer's steps 0, 8, 16, ... create a new shared instance
+LOCK_WAIT_GRACE = 1.0  # an engine that cannot tell who waits for a lock: this long is waiting
+RACE_LIMIT = 60.0  # a racer neither appended nor waiting for a lock by then is stuck
+POLL_INTERVAL = 0.002
 
 
 class BenchFailure(Exception):
@@ -125,6 +133,9 @@ class Writer(ABC):
     def step(self, tally: Tally) -> None:
         """One command, start to acknowledgement; its latency goes into the tally."""
 
+    def finish(self) -> None:  # noqa: B027 - optional: most writers have nothing to end
+        """The writer stops (its time is up, or it failed)."""
+
 
 class DistinctWriter(Writer):
     """Chains of STREAM_LENGTH events on instances of its own, one after another."""
@@ -169,12 +180,22 @@ class DistinctWriter(Writer):
 class HotWriter(Writer):
     """Replay, append after the last event, and on a rejection replay and retry."""
 
-    def __init__(self, *args: Any, keys: list[str], seed: int) -> None:
+    def __init__(
+        self, *args: Any, keys: list[str], seed: int, race: CreationRace | None = None
+    ) -> None:
         super().__init__(*args)
         self.keys = keys
         self.random = random.Random(seed)
+        self.race = race
+        self.steps = 0
+        if race is not None:
+            race.enlist(self)
 
     def step(self, tally: Tally) -> None:
+        racing = self.race is not None and self.steps % CREATE_EVERY == 0
+        self.steps += 1
+        if racing and self.race is not None and self.race.run(self, tally):
+            return
         key = self.random.choice(self.keys)
         command_id = new_id()
         start = time.perf_counter()
@@ -192,6 +213,118 @@ class HotWriter(Writer):
             else:
                 tally.errors += 1
         tally.gave_up += 1
+
+    def finish(self) -> None:
+        if self.race is not None:
+            self.race.leave()
+
+
+@dataclass
+class RaceRound:
+    appended: set[int] = field(default_factory=set)  # writers whose append returned
+    go: bool = False  # every racer appended or waits for a lock: time to end
+    started: float = field(default_factory=time.monotonic)
+
+
+class CreationRace:
+    """Every racing hot writer creates the same new instance at once, round after round.
+
+    The writers meet at a barrier; each begins a transaction, replays the next new
+    instance (empty) and appends its first event. Once every racer's append returned or
+    waits for another's lock (the store tells, as for the race scenarios), each ends:
+    COMMIT if its append was accepted, else ROLLBACK. Exactly one may commit; a rejection
+    at the append or at COMMIT is a lost race, counted as a conflict. No sleep decides the
+    interleaving: the appends all run inside open transactions before any commits.
+    """
+
+    def __init__(self, store: Store, backend: Backend, writers: int) -> None:
+        self.store = store
+        self.backend = backend
+        self.barrier = threading.Barrier(writers)
+        self.changed = threading.Condition()
+        self.writers: list[HotWriter] = []
+        self.rounds: dict[int, RaceRound] = {}
+        self.created: dict[int, int] = {}  # writer index -> instances it raced for
+
+    def enlist(self, writer: HotWriter) -> None:
+        self.writers.append(writer)
+
+    def leave(self) -> None:
+        """A writer that stops breaks the barrier, so no other waits for it forever."""
+        self.barrier.abort()
+
+    def run(self, writer: HotWriter, tally: Tally) -> bool:
+        """One round for `writer`; False once the race is over (a writer has stopped)."""
+        try:
+            self.barrier.wait()
+        except threading.BrokenBarrierError:
+            return False
+        number = self.created.get(writer.index, 0)
+        self.created[writer.index] = number + 1
+        with self.changed:
+            state = self.rounds.setdefault(number, RaceRound())
+        key, ids = f"{writer.tag}-new-{number}", (new_id(), new_id())
+        start = time.perf_counter()
+        writer.session.begin()
+        try:
+            appended = Outcome.REJECTED
+            if not replay(writer.session, key):
+                appended = append(writer.session, self.backend, key, FIRST_EVENT,
+                                  payload(writer.index), ids, None)  # fmt: skip
+            self.arrive(state, writer.index)
+        except BaseException:
+            with contextlib.suppress(Exception):  # free the racers waiting for its lock
+                writer.session.rollback()
+            raise
+        ended = self.end(writer.session, appended)
+        writer.ledger.record(LEDGER_OUTCOME[ended], *ids)
+        if ended is Outcome.ACCEPTED:
+            tally.appends += 1
+            tally.latencies.append(time.perf_counter() - start)
+        elif ended is Outcome.REJECTED:
+            tally.conflicts += 1
+        else:
+            tally.errors += 1
+        return True
+
+    def arrive(self, state: RaceRound, index: int) -> None:
+        """Note this racer's append, then wait until every racer appended or waits."""
+        with self.changed:
+            state.appended.add(index)
+            self.changed.notify_all()
+            while not state.go:
+                others = [w for w in self.writers if w.index not in state.appended]
+                if all(self.waits(w, state) for w in others):
+                    state.go = True
+                    self.changed.notify_all()
+                    return
+                if time.monotonic() - state.started > RACE_LIMIT:
+                    raise BenchFailure(
+                        f"a creation race: a writer neither appended nor waited for a lock "
+                        f"within {RACE_LIMIT:.0f} s"
+                    )
+                self.changed.wait(POLL_INTERVAL)
+
+    def waits(self, writer: HotWriter, state: RaceRound) -> bool:
+        verdict = self.store.waiting(writer.session)
+        if verdict is None:
+            return time.monotonic() - state.started >= LOCK_WAIT_GRACE
+        return verdict
+
+    def end(self, session: Session, appended: Outcome) -> Outcome:
+        """COMMIT an accepted append (the COMMIT may still reject it), else ROLLBACK."""
+        try:
+            if appended is Outcome.ACCEPTED:
+                session.commit()
+                return Outcome.ACCEPTED
+            session.rollback()
+        except Exception as exc:
+            outcome = self.backend.classify(exc)
+            if outcome is None:
+                raise
+            if appended is Outcome.ACCEPTED:
+                return outcome
+        return appended
 
 
 @dataclass(frozen=True)
@@ -243,6 +376,7 @@ def run_writers(writers: list[Writer], duration: float) -> RunResult:
         except BaseException as exc:
             failures.append(exc)
         finally:
+            writer.finish()
             tally.finished = time.perf_counter()
 
     threads = [

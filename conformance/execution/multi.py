@@ -8,6 +8,11 @@ typically once another session commits. After every step the kit reads the commi
 store on a connection of its own and compares it with what must be there: every append
 accepted in autocommit or in a committed transaction, and nothing else. A rollback or a
 rejection that leaves a row breaks `races.no_trace`.
+
+A rejection may come at the append or at its transaction's COMMIT (deferred unique
+constraints, multi-node engines that certify at COMMIT): an append inside a transaction
+that must be rejected but that the database accepts is *due at COMMIT*, and the end of
+its transaction (the scenario's rollback) is sent as COMMIT, which must then be rejected.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from conformance.execution.snapshot import (
     Snapshot,
     StoreUnreadable,
     describe_append,
+    describe_step,
     normalize_id,
     normalized_append,
     sent_row,
@@ -100,6 +106,9 @@ class ConcurrentRun(ScenarioRun):
         self.pending: dict[str, list[tuple[StoredRow, Any]]] = {}  # uncommitted appends
         self.committed: Counter[StoredRow] = Counter()  # what the store must hold
         self.races = 0
+        # per session: its append that must be rejected, at the latest by COMMIT
+        self.rejection_due: dict[str, Call] = {}
+        self.due_steps: dict[str, AppendStep] = {}  # the same, once its transaction ends
 
     # --- the schedule -------------------------------------------------------------
 
@@ -164,16 +173,35 @@ class ConcurrentRun(ScenarioRun):
             statement, values, event_id = self.append_statement(step.append)
             handed = Handed(step, in_transaction, values, event_id)
             work = self.statement(statement.sql, statement.bind(values))
-            return self.pool.submit(step.session, work, handed)
+            call = self.pool.submit(step.session, work, handed)
+            if in_transaction and step.expect == "rejected":
+                self.rejection_due[step.session] = call
+            return call
         if isinstance(step, ReplayStep):
             work = self.replay_work(step.entity, step.entity_key)
             return self.pool.submit(step.session, work, Handed(step, in_transaction))
         assert isinstance(step, TransactionStep)
         if step.action == "begin":
             self.open_transactions.add(step.session)
-        else:
-            self.open_transactions.discard(step.session)
-        return self.pool.submit(step.session, self.transaction(step.action), Handed(step))
+            return self.pool.submit(step.session, self.transaction("begin"), Handed(step))
+        self.open_transactions.discard(step.session)
+        due = self.rejection_due.pop(step.session, None)
+        if due is not None:
+            self.due_steps[step.session] = due.tag.step
+        return self.pool.submit(step.session, self.ending(step.action, due), Handed(step))
+
+    def ending(self, action: str, due: Call | None) -> Callable[[Session], Attempt]:
+        """The end of a transaction; COMMIT instead if an append in it awaits its rejection.
+        It runs on the session's thread after the append, so the append's outcome is known."""
+        end = self.transaction(action)
+        commit = self.transaction("commit")
+
+        def work(session: Session) -> Attempt:
+            appended = due.result if due is not None and due.done else None
+            owed = isinstance(appended, Attempt) and appended.outcome is Outcome.ACCEPTED
+            return commit(session) if owed else end(session)
+
+        return work
 
     def statement(self, text: str, params: Iterable[Any]) -> Callable[[Session], Attempt]:
         values = tuple(params)
@@ -223,7 +251,12 @@ class ConcurrentRun(ScenarioRun):
     def judge_session_append(self, handed: Handed, attempt: Attempt, session: str) -> StepReport:
         step = handed.step
         assert isinstance(step, AppendStep) and handed.values is not None
-        passed = attempt.outcome.value == step.expect
+        due_at_commit = (
+            handed.in_transaction
+            and step.expect == "rejected"
+            and attempt.outcome is Outcome.ACCEPTED
+        )
+        passed = attempt.outcome.value == step.expect or due_at_commit
         if passed and attempt.outcome is Outcome.ACCEPTED:
             event_id = self.returned_id(step.append, attempt, handed.event_id)
             row = sent_row(handed.values, event_id)
@@ -232,7 +265,11 @@ class ConcurrentRun(ScenarioRun):
                 self.pending.setdefault(session, []).append((row, event_id))
             else:
                 self.committed[row] += 1
-        return self.report(step, describe_append(step.append), step.expect, attempt, passed=passed)
+        summary = describe_append(step.append)
+        if due_at_commit:
+            return self.report(step, f"{summary} (accepted: its rejection is due at COMMIT)",
+                               step.expect, attempt, passed=True, actual="accepted")  # fmt: skip
+        return self.report(step, summary, step.expect, attempt, passed=passed)
 
     def accepted(self, a: Append, row: StoredRow, event_id: Any) -> None:
         self.insertion_order.append(normalize_id(event_id))
@@ -243,8 +280,24 @@ class ConcurrentRun(ScenarioRun):
         assert isinstance(step, TransactionStep)
         if step.action != "begin":
             self.end_transaction(session, attempt)
+        if step.action == "rollback" and attempt.sql == "COMMIT":
+            return self.judge_due_rejection(step, attempt, session)
         passed = attempt.outcome.value == step.expect
         return self.report(step, step.action, step.expect, attempt, passed=passed)
+
+    def judge_due_rejection(
+        self, step: TransactionStep, attempt: Attempt, session: str
+    ) -> StepReport:
+        """The COMMIT sent for an append whose rejection was due at COMMIT must be rejected."""
+        due = self.due_steps.pop(session)
+        summary = "rollback, sent as COMMIT: the append it ends must be rejected by now"
+        if attempt.outcome is Outcome.REJECTED:
+            return self.report(step, summary, "rejected", attempt, passed=True)
+        actual = "committed" if attempt.outcome is Outcome.ACCEPTED else attempt.outcome.value
+        return self.report(step, summary, "rejected", attempt, passed=False, actual=actual,
+                           violated=due.rules or self.scenario.rules,
+                           detail=f"{due.location}: {describe_append(due.append)} was "
+                           "rejected neither by its append nor by its transaction's COMMIT")  # fmt: skip
 
     def end_transaction(self, session: str, attempt: Attempt) -> None:
         """A commit that went through makes its appends part of the store; anything else
@@ -286,13 +339,7 @@ class ConcurrentRun(ScenarioRun):
 
     @staticmethod
     def describe(step: Step) -> str:
-        if isinstance(step, AppendStep):
-            return describe_append(step.append)
-        if isinstance(step, ReplayStep):
-            return f"replay {step.entity!r}/{step.entity_key!r}"
-        if isinstance(step, TransactionStep):
-            return step.action
-        return "race"
+        return describe_step(step)
 
     # --- the race -------------------------------------------------------------------
 
@@ -363,8 +410,9 @@ class ConcurrentRun(ScenarioRun):
         detail = "\n".join([*problems, *(_racer_line(i, r) for i, r in enumerate(racers, 1))])
         no_trace = [p for p in problems if p.startswith("store:")]
         violated = (NO_TRACE_RULE,) if no_trace and len(no_trace) == len(problems) else None
+        errored = any("raised an error" in problem for problem in problems)
         return self.report(step, summary, expected, None, passed=not problems, actual=actual,
-                           detail=detail, violated=violated)  # fmt: skip
+                           detail=detail, violated=violated, errored=errored)  # fmt: skip
 
     def race_problems(
         self, step: RaceStep, racers: list[Racer], before: dict[Any, list[Row]]

@@ -20,12 +20,13 @@ from conformance.execution.snapshot import (
     Snapshot,
     StoreUnreadable,
     describe_append,
+    describe_step,
     normalize_id,
     normalized_append,
     sent_row,
     short,
 )
-from conformance.results.outcome import ScenarioResult, StepReport
+from conformance.results.outcome import ScenarioResult, StepReport, bounded
 from conformance.scenario.objects import (
     Append,
     AppendStep,
@@ -47,6 +48,7 @@ from conformance.scenario.objects import (
 from conformance.spec.statements import Statement
 
 ATOMICITY_RULE = "atomicity.no_trace"
+MAX_DETAIL_LINES = 12  # of what differed; the first ones tell the story
 
 
 class ScenarioRun:
@@ -121,6 +123,8 @@ class ScenarioRun:
             violated = () if passed else (step.rules or self.scenario.rules)
         actual = kw.pop("actual", attempt.outcome.value if attempt else "")
         error = kw.pop("error", attempt.error if attempt else None)
+        errored = kw.pop("errored", attempt is not None and attempt.outcome is Outcome.ERROR)
+        detail = kw.pop("detail", "")
         return StepReport(
             location=step.location,
             summary=summary,
@@ -128,7 +132,9 @@ class ScenarioRun:
             actual=actual,
             passed=passed,
             violated=tuple(violated),
-            error=error,
+            error=None if error is None else bounded(error),
+            detail="\n".join(bounded(line) for line in detail.splitlines()[:MAX_DETAIL_LINES]),
+            errored=errored or actual == "error",
             sql=attempt.sql if attempt else None,
             params=attempt.params if attempt else None,
             **kw,
@@ -236,10 +242,28 @@ class ScenarioRun:
             if step.expect == "rejected" or attempt.outcome is not Outcome.ACCEPTED
             else self.judge_accepted_append(step, attempt, before, after, values, event_id)
         )
+        if step.expect == "accepted" and attempt.outcome is not Outcome.ACCEPTED:
+            report = self.blamed(report, statement, values)
         if report.passed and step.expect == "accepted":
             self.insertion_order.append(normalize_id(event_id))
             if a.name:
                 self.recorded[a.name] = Recorded(a.event, a.data, normalize_id(event_id))
+        return report
+
+    def blamed(
+        self, report: StepReport, statement: Statement, values: dict[str, Any]
+    ) -> StepReport:
+        """A valid append was refused: find the rule the refusal breaks by sending it again
+        with one value changed; the first change the store accepts names the rule."""
+        for name, value, rule, why in _one_value_changed(values):
+            retried = self.attempt(statement.sql, statement.bind({**values, name: value}))
+            if retried.outcome is Outcome.ACCEPTED:
+                evidence = (
+                    f"blame: the same append with {name} {short(value)} instead of "
+                    f"{short(values[name])} was accepted, so {why} ({rule})"
+                )
+                detail = "\n".join(filter(None, [evidence, report.detail]))
+                return replace(report, violated=(rule,), detail=detail)
         return report
 
     def judge_accepted_append(
@@ -444,7 +468,7 @@ class ScenarioRun:
         except StoreUnreadable as exc:
             return self.report(
                 step,
-                type(step).__name__,
+                describe_step(step),
                 "a readable store",
                 None,
                 passed=False,
@@ -477,6 +501,30 @@ def run_setup(run: ScenarioRun, result: ScenarioResult) -> bool:
             result.not_run = len(steps) - index - 1 + len(run.scenario.steps)
             return False
     return True
+
+
+VALID_DATA = "{}"
+
+
+def _one_value_changed(values: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
+    """(column, new value, rule, why) for each retry of a refused valid append: plain
+    data, then a fresh eventId (when the client sends one), then a fresh commandId."""
+    tries = []
+    data = values.get("data")
+    if isinstance(data, str) and data != VALID_DATA:
+        rule = "appends.empty_data" if data == "" else "replay.order_and_data"
+        tries.append(("data", VALID_DATA, rule, "the store refuses data the spec allows"))
+    for name, unique_rule in (("eventId", "appends.unique_event_id"),
+                              ("commandId", "appends.unique_command_id")):  # fmt: skip
+        if name not in values:
+            continue  # the database makes it
+        value = values[name]
+        canonical = isinstance(value, str) and normalize_id(value) == value
+        rule = unique_rule if canonical else "appends.uuid_ids"
+        why = (f"it took the {name} for one already used" if canonical
+               else f"it refuses a {name} that is a UUID")  # fmt: skip
+        tries.append((name, new_uuid(), rule, why))
+    return tries
 
 
 def _targets_something(target: Target, where: list[Any], before: Snapshot) -> bool:

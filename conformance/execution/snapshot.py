@@ -10,7 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.backends.base import Outcome, Row
-from conformance.scenario.objects import Append, Literal, Symbol
+from conformance.scenario.objects import (
+    Append,
+    AppendStep,
+    CheckStep,
+    DefineStep,
+    DeleteStep,
+    Literal,
+    ReapplyStep,
+    ReplayStep,
+    Step,
+    Symbol,
+    TransactionStep,
+    TruncateStep,
+    UpdateStep,
+)
 
 
 def normalize_id(value: Any) -> Any:
@@ -97,6 +111,29 @@ def sent_row(values: Mapping[str, Any], event_id: Any) -> tuple[Any, ...]:
     """The row an append must store: what it sent, with the eventId the store knows it by
     (the one sent, or the one the database made and returned)."""
     return normalized_append([event_id if n == "eventId" else values.get(n) for n in APPEND_ORDER])
+
+
+def describe_step(step: Step) -> str:
+    """A step in the scenario file's words (never a class name)."""
+    if isinstance(step, AppendStep):
+        return describe_append(step.append)
+    if isinstance(step, DefineStep):
+        return f"define {step.entity!r}/{step.event!r}"
+    if isinstance(step, ReplayStep):
+        return f"replay {step.entity!r}/{step.entity_key!r}"
+    if isinstance(step, UpdateStep):
+        return f"update {step.column}"
+    if isinstance(step, DeleteStep):
+        return "delete"
+    if isinstance(step, TruncateStep):
+        return f"truncate {step.table}"
+    if isinstance(step, ReapplyStep):
+        return "apply the DDL again"
+    if isinstance(step, CheckStep):
+        return f"check {step.check}"
+    if isinstance(step, TransactionStep):
+        return step.action
+    return "race"
 
 
 def normalized_append(values: list[Any]) -> tuple[Any, ...]:

@@ -1,8 +1,8 @@
 """The pytest plugin: `pytest --ddl=FILE [--dsn=URL]` runs every scenario as a test item.
 
 Scenario files are loaded and validated when pytest configures, so that a malformed
-file, a missing DDL or an unreachable server stops the run with one line before
-anything runs. Each scenario becomes one item named `file::scenario`, marked with
+file, a missing DDL, an unreachable server or a store lacking a table or column the
+spec's statements use stops the run with one line before anything runs. Each scenario becomes one item named `file::scenario`, marked with
 its rule ids; each item gets a fresh store from the backend and drops it after.
 """
 

@@ -4,6 +4,9 @@ The item runs the Hypothesis state machine of `conformance.fuzz.machine` against
 database the conformance plugin set up (`--dsn`), and fails with a minimal scenario file
 when the database and the reference model disagree. A seed makes a run reproducible;
 without one, a random seed is drawn and shown so that any run can be repeated.
+
+What the search found is a record like a scenario's (`fuzz_record`): it counts in the
+rule matrix, the verdict, gate_passed, both reports and JUnit XML.
 """
 
 from __future__ import annotations
@@ -18,6 +21,16 @@ from conformance.fuzz.budget import STEPS_PER_EXAMPLE
 from conformance.pytest_plugin.collection import KIT_KEY
 from conformance.pytest_plugin.options import FuzzOptions, settings
 from conformance.results.failure import failure_text
+from conformance.results.matrix import (
+    FuzzSummary,
+    ScenarioRecord,
+    Status,
+    failed_record,
+    level_of,
+    step_failure,
+)
+from conformance.results.outcome import bounded
+from conformance.spec.catalogue import Catalogue, Level
 
 if TYPE_CHECKING:
     from conformance.fuzz.machine import FuzzReport
@@ -90,6 +103,11 @@ class FuzzFailed(Exception):
 class FuzzItem(pytest.Item):
     """The search as one test: it fails with the minimal case the database gets wrong."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        seed = self.config.stash[FUZZ_KEY].seed
+        self.user_properties += [("seed", str(seed))]
+
     def runtest(self) -> None:
         kit = self.config.stash[KIT_KEY]
         settings = self.config.stash[FUZZ_KEY]
@@ -146,6 +164,37 @@ def failure_report(report: FuzzReport) -> str:
     if reproducer.path is not None:
         lines += ["", f"saved to {reproducer.path}"]
     return "\n".join(lines)
+
+
+def fuzz_record(nodeid: str, report: FuzzReport, catalogue: Catalogue) -> ScenarioRecord:
+    """The search as a result: passed, or failed / warning on the rules the minimal case
+    breaks, or an error when the database answered the same steps differently twice."""
+    stats = report.stats
+    reproducer = report.reproducer
+    summary = FuzzSummary(
+        report.seed, stats.examples, stats.steps, round(stats.seconds, 3),
+        reproducer.text if reproducer else None,
+        str(reproducer.path) if reproducer and reproducer.path else None,
+    )  # fmt: skip
+    base = {
+        "nodeid": nodeid,
+        "name": f"fuzz search, seed {report.seed}",
+        "location": ITEM_NAME,
+        "rules": (),
+        "level": Level.MUST,
+        "fuzz": summary,
+    }
+    if not report.found:
+        return ScenarioRecord(**base, status=Status.PASSED)
+    if reproducer is None or reproducer.result.passed or report.divergence is None:
+        why = report.flaky or "the minimal case passed when run again as a scenario"
+        return ScenarioRecord(**base, status=Status.ERROR, reason=bounded(
+            f"the database answers the same steps differently from run to run: {why}"))  # fmt: skip
+    step = reproducer.result.failure
+    assert step is not None
+    violated = reproducer.result.violated_rules or report.divergence.rules
+    base.update(rules=violated, level=level_of(violated, catalogue))
+    return failed_record(base, violated, step_failure(step), catalogue, errored=step.errored)
 
 
 def pytest_terminal_summary(

@@ -26,6 +26,7 @@ import pytest
 from conformance import __version__
 from conformance.errors import KitError
 from conformance.pytest_plugin.collection import KIT_KEY, Kit, ScenarioItem
+from conformance.pytest_plugin.fuzz import FUZZ_KEY, ITEM_NAME, FuzzItem, fuzz_record
 from conformance.pytest_plugin.options import settings
 from conformance.results.lint import LintReport, dialect_for_dsn, lint_ddl
 from conformance.results.matrix import (
@@ -38,6 +39,7 @@ from conformance.results.matrix import (
     record_not_applicable,
     record_of_result,
 )
+from conformance.results.outcome import bounded
 from conformance.results.reports import (
     ProfileInfo,
     Report,
@@ -45,7 +47,7 @@ from conformance.results.reports import (
     check_report_path,
     write_report,
 )
-from conformance.spec.catalogue import Catalogue
+from conformance.spec.catalogue import Catalogue, Level
 
 RECORD_ATTRIBUTE = "conformance_record"
 
@@ -113,9 +115,15 @@ class ConformanceReporter:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report: pytest.TestReport = yield
-        if not isinstance(item, ScenarioItem):
+        if isinstance(item, ScenarioItem):
+            record = _record(item, call, report, self.catalogue)
+        elif isinstance(item, FuzzItem):
+            record = _fuzz_record(item, call, report, self.catalogue)
+            if record is not None:  # JUnit XML reads them from the item at teardown
+                item.user_properties += [("rule", rule_id) for rule_id in record.violated]
+                item.user_properties.append(("level", record.level.value))
+        else:
             return report
-        record = _record(item, call, report, self.catalogue)
         if record is None:
             return report
         if record.status is Status.WARNING and report.failed and not self.strict:
@@ -201,6 +209,20 @@ def _record(
     return None
 
 
+def _fuzz_record(
+    item: FuzzItem, call: pytest.CallInfo[None], report: pytest.TestReport, catalogue: Catalogue
+) -> ScenarioRecord | None:
+    """The search's record once it ran; an error record if it could not run."""
+    searched = item.config.stash[FUZZ_KEY].report
+    if report.when == "call" and searched is not None:
+        return fuzz_record(item.nodeid, searched, catalogue)
+    if report.failed:
+        text = call.excinfo.exconly().splitlines()[0] if call.excinfo else "failed"
+        return ScenarioRecord(item.nodeid, "fuzz search", ITEM_NAME, (), Level.MUST,
+                              Status.ERROR, reason=bounded(text))  # fmt: skip
+    return None
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -246,7 +268,8 @@ def _print_report(tr: pytest.TerminalReporter, state: ConformanceReporter, repor
         tr.write_line(f"conformance report: {path}")
     for error in state.write_errors:
         tr.write_line(error, red=True, bold=True)
-    colour = {Verdict.CONFORMANT: "green", Verdict.WARNINGS: "yellow"}.get(matrix.verdict, "red")
+    colours = {Verdict.CONFORMANT: "green", Verdict.WARNINGS: "yellow", Verdict.PARTIAL: "yellow"}
+    colour = colours.get(matrix.verdict, "red")
     verdict = f"verdict: {matrix.verdict.value.upper()} ({matrix.verdict_reason()})"
     tr.write_line(
         f"{verdict}; {matrix.totals_text()}",

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.scenario.objects import Location, Scenario
+
+# A database message or a value is cut to this many characters wherever it is shown:
+# a rejected 1 MiB value must not make a 1 MiB line, report or JUnit file.
+MESSAGE_LIMIT = 300
+
+
+CUT_MARK = re.compile(r"\.\.\. \(\d+ more characters cut\)$")
+
+
+def bounded(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how much was cut (text already cut stays)."""
+    if len(text) <= limit or len(CUT_MARK.sub("", text)) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters cut)"
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,7 @@ class StepReport:
     sql: str | None = None
     params: tuple[Any, ...] | None = None
     setup: bool = False
+    errored: bool = False  # the database raised an error, not a rule's rejection
 
 
 @dataclass

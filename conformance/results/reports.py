@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
@@ -18,8 +18,9 @@ from typing import Any
 from conformance.errors import KitError
 from conformance.results.lint import LintReport
 from conformance.results.matrix import Matrix, ScenarioRecord, Status
+from conformance.results.outcome import bounded
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 KIT_NAME = "event-store-conformance"
 STRICT_WORDS = {True: "yes: warnings fail the run", False: "no: warnings do not fail the run"}
 
@@ -93,6 +94,7 @@ def report_data(report: Report) -> dict[str, Any]:
             "duration_seconds": round(info.duration_seconds, 3),
             "stopped_early": matrix.stopped_early,
         },
+        "scope": matrix.scope(),
         "totals": matrix.totals(),
         "rules": [
             {
@@ -152,6 +154,7 @@ def _scenario_data(record: ScenarioRecord) -> dict[str, Any]:
             "detail": failure.detail,
         },
         "reason": record.reason or None,
+        "fuzz": None if record.fuzz is None else asdict(record.fuzz),
     }
 
 
@@ -213,6 +216,7 @@ def render_markdown(report: Report) -> str:
         f"| Kit | {KIT_NAME} {info.kit_version} |",
         f"| Run | {_timestamp(info.started)}, {info.duration_seconds:.2f} s |",
         f"| Scenarios | {matrix.totals_text()} |",
+        f"| Scope | {_scope_text(matrix)} |",
         f"| Strict | {STRICT_WORDS[info.strict]} |",
         "",
         "## Rules",
@@ -228,6 +232,7 @@ def render_markdown(report: Report) -> str:
     lines += _failure_section("Failing scenarios (MUST)", matrix.with_status(Status.FAILED))
     lines += _failure_section("Warnings (SHOULD)", matrix.with_status(Status.WARNING))
     lines += _reason_section("Scenarios that could not run", matrix.with_status(Status.ERROR))
+    lines += _fuzz_section([r for r in matrix.records if r.fuzz is not None])
     lines += _reason_section("Not applicable", matrix.with_status(Status.NOT_APPLICABLE))
     lines += _lint_section(report.lint)
     return "\n".join(lines) + "\n"
@@ -253,6 +258,42 @@ def _failure_section(title: str, records: list[ScenarioRecord]) -> list[str]:
         ]
         if failure.detail:
             lines += ["", "```text", failure.detail.replace("```", "'''"), "```"]
+    return lines
+
+
+def _scope_text(matrix: Matrix) -> str:
+    scope = matrix.scope()
+    tested = f"{scope['rules_tested']} of {scope['rules_in_catalogue']} rules tested"
+    if scope["complete"]:
+        return f"complete: {tested}, every MUST rule among them"
+    untested = ", ".join(f"`{rule_id}`" for rule_id in scope["untested_must_rules"])
+    return f"partial: {tested}; MUST rules untested: {untested}"
+
+
+def _fuzz_section(records: list[ScenarioRecord]) -> list[str]:
+    """The fuzzer's search: how to repeat it and, if it found one, the minimal case."""
+    lines: list[str] = []
+    for record in records:
+        fuzz = record.fuzz
+        assert fuzz is not None
+        broken = ", ".join(f"`{rule_id}`" for rule_id in record.violated)
+        outcome = record.status.value + (f", rules broken: {broken}" if broken else "")
+        outcome += f" ({_cell(record.reason)})" if record.reason else ""
+        lines += [
+            "",
+            "## Fuzz search",
+            "",
+            f"- Outcome: {outcome}",
+            f"- Seed: `{fuzz.seed}` (`--conformance-fuzz-seed={fuzz.seed}` repeats the search)",
+            f"- Examples: {fuzz.examples}, steps: {fuzz.steps}, {fuzz.seconds:.1f} s",
+        ]
+        if fuzz.saved_to:
+            lines.append(f"- Saved to: {_code(fuzz.saved_to)}")
+        if fuzz.minimal_case:
+            case = "\n".join(bounded(line) for line in fuzz.minimal_case.splitlines())
+            fence = "~~~~"  # the case may hold backticks, never a line of tildes
+            lines += ["", "Minimal case (run it with `--no-bundled --scenarios=FILE`):", "",
+                      f"{fence}yaml", case, fence]  # fmt: skip
     return lines
 
 

@@ -6,8 +6,10 @@ exactly three rules; one scenario is skipped as a backend lacking a capability w
 skip it. The rule matrix, the report files, JUnit XML and the exit code must then be
 exactly as known.
 
-The catalogue has no SHOULD rule yet, so the SHOULD tests turn some of its rules into
-SHOULD rules for one run (a conftest swaps the Kit's catalogue at session start).
+The SHOULD tests turn some of its rules into SHOULD rules for one run (a conftest swaps
+the Kit's catalogue at session start). Seven scenarios leave most MUST rules untested, so
+such a run is `partial`; the tests of the other verdicts cut the catalogue down to the
+fixture's own rules (`only=FIXTURE_RULES`), as if the catalogue were that small.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ STALE = "an append based on a stale replay is rejected"
 DELETED = "an event cannot be deleted"
 EMPTY_DATA = "empty data is accepted"
 BROKEN_RULES = ["appends.empty_data", "chain.linear", "immutability.events"]
+FIXTURE_RULES = (*BROKEN_RULES, "chain.first_event", "chain.previous_exists",
+                 "chain.independent_streams")  # fmt: skip
 
 # Line of each scenario in scenarios.yaml, and of the step that fails on the broken DDL.
 SCENARIO_LINES = {
@@ -77,6 +81,7 @@ from conformance.pytest_plugin.collection import KIT_KEY
 SHOULD = {should!r}
 SKIP = {skip!r}
 FAIL_SETUP = {fail_setup!r}
+ONLY = {only!r}
 
 
 def pytest_sessionstart(session):
@@ -84,6 +89,7 @@ def pytest_sessionstart(session):
     kit.catalogue = Catalogue(tuple(
         dataclasses.replace(rule, level=Level.SHOULD) if rule.id in SHOULD else rule
         for rule in kit.catalogue.rules
+        if not ONLY or rule.id in ONLY
     ))
 
 
@@ -115,11 +121,12 @@ def run(
     skip: tuple[str, ...] = (NOT_APPLICABLE,),
     fail_setup: tuple[str, ...] = (),
     conftest_extra: str = "",
+    only: tuple[str, ...] = (),
 ) -> pytest.RunResult:
     """Run the fixed scenario file in pytester's folder. `--ddl=PATH` is one token: as two,
     pytest would take the DDL's folder (this repository) for the rootdir and its config."""
     pytester.makefile(".yaml", scenarios=(FIXTURES / "scenarios.yaml").read_text())
-    conftest = CONFTEST.format(should=should, skip=skip, fail_setup=fail_setup)
+    conftest = CONFTEST.format(should=should, skip=skip, fail_setup=fail_setup, only=only)
     pytester.makeconftest(conftest + conftest_extra)
     return pytester.runpytest(
         "-p",
@@ -207,7 +214,7 @@ def test_json_report_names_the_ddl_backend_kit_and_run(pytester: pytest.Pytester
     before = datetime.now().astimezone()
     run(pytester, BROKEN_DDL, "--conformance-report=report.json")
     data = json_report(pytester)
-    assert data["report_version"] == 1
+    assert data["report_version"] == 2
     assert data["ddl"] == {
         "path": str(BROKEN_DDL),
         "sha256": hashlib.sha256(BROKEN_DDL.read_bytes()).hexdigest(),
@@ -221,15 +228,42 @@ def test_json_report_names_the_ddl_backend_kit_and_run(pytester: pytest.Pytester
     assert data["lint"] is None
 
 
-def test_shipped_ddl_is_conformant_and_exits_0(pytester: pytest.Pytester) -> None:
+def test_part_of_the_corpus_is_partial_with_its_scope_and_exits_0(
+    pytester: pytest.Pytester,
+) -> None:
     result = run(pytester, SHIPPED_DDL, "--conformance-report=report.json")
-    assert result.ret == pytest.ExitCode.OK
+    assert result.ret == pytest.ExitCode.OK  # pytest's: a chosen subset can still gate
     result.assert_outcomes(passed=6, skipped=1)
+    data = json_report(pytester)
+    assert data["verdict"] == "partial"
+    assert data["gate_passed"] is False
+    assert matrix_of(data) == expected_matrix(SHIPPED_MATRIX)
+    assert all(s["failure"] is None for s in data["scenarios"])
+    untested = [rule_id for rule_id, row in expected_matrix(SHIPPED_MATRIX).items()
+                if row[3] in ("untested", "not applicable")]  # fmt: skip
+    untested_must = [r for r in untested if load_catalogue()[r].level.value == "MUST"]
+    assert data["scope"] == {
+        "complete": False,
+        "rules_tested": 5,
+        "rules_in_catalogue": len(load_catalogue().rules),
+        "untested_rules": untested,
+        "untested_must_rules": untested_must,
+    }
+    assert "chain.independent_streams" in untested_must  # not applicable is not tested
+    assert data["verdict_reason"].startswith(f"{len(untested_must)} MUST rules untested: ")
+    result.stdout.fnmatch_lines([f"verdict: PARTIAL ({len(untested_must)} MUST rules untested: *"])
+    assert "CONFORMANT" not in result.stdout.str()
+
+
+def test_shipped_ddl_is_conformant_when_every_rule_is_tested(pytester: pytest.Pytester) -> None:
+    result = run(pytester, SHIPPED_DDL, "--conformance-report=report.json",
+                 only=FIXTURE_RULES, skip=())  # fmt: skip
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=7)
     data = json_report(pytester)
     assert data["verdict"] == "conformant"
     assert data["gate_passed"] is True
-    assert matrix_of(data) == expected_matrix(SHIPPED_MATRIX)
-    assert all(s["failure"] is None for s in data["scenarios"])
+    assert data["scope"]["complete"] is True and data["scope"]["untested_rules"] == []
 
 
 # --- Markdown ---------------------------------------------------------------------
@@ -296,11 +330,10 @@ def test_terminal_summary_shows_the_matrix_and_the_verdict(pytester: pytest.Pyte
 
 
 def test_broken_should_rules_are_warnings_and_exit_0(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester, BROKEN_DDL, "--conformance-report=report.json", should=tuple(BROKEN_RULES)
-    )
+    result = run(pytester, BROKEN_DDL, "--conformance-report=report.json",
+                 should=tuple(BROKEN_RULES), only=FIXTURE_RULES, skip=())  # fmt: skip
     assert result.ret == pytest.ExitCode.OK
-    result.assert_outcomes(passed=3, skipped=1, xfailed=3)
+    result.assert_outcomes(passed=4, xfailed=3)
     data = json_report(pytester)
     assert data["verdict"] == "conformant with warnings"
     assert data["gate_passed"] is True
@@ -318,7 +351,7 @@ def test_broken_should_rules_are_warnings_and_exit_0(pytester: pytest.Pytester) 
             "warnings (SHOULD rules broken; they fail the run only with --conformance-strict):",
             f"  scenarios.yaml:19: {STALE} [chain.linear]",
             "verdict: CONFORMANT WITH WARNINGS (SHOULD rules broken: "
-            f"{', '.join(BROKEN_RULES)}); 7 scenarios: 3 passed, 0 failed, 3 warnings, *",
+            f"{', '.join(BROKEN_RULES)}); 7 scenarios: 4 passed, 0 failed, 3 warnings, *",
         ]
     )
 
@@ -330,9 +363,11 @@ def test_strict_makes_broken_should_rules_fail_the_run(pytester: pytest.Pytester
         "--conformance-strict",
         "--conformance-report=report.json",
         should=tuple(BROKEN_RULES),
+        only=FIXTURE_RULES,
+        skip=(),
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=3, skipped=1, failed=3)
+    result.assert_outcomes(passed=4, failed=3)
     data = json_report(pytester)
     assert data["verdict"] == "conformant with warnings"
     assert data["strict"] is True
@@ -363,7 +398,7 @@ def test_a_scenario_that_cannot_run_makes_the_verdict_incomplete(pytester: pytes
     assert data["gate_passed"] is False
     assert by_name(data)[DELETED]["status"] == "error"
     assert by_name(data)[DELETED]["reason"] == "RuntimeError: lost the connection"
-    assert matrix_of(data)["immutability.events"] == (1, 0, 0, "holds")
+    assert matrix_of(data)["immutability.events"] == (1, 0, 0, "error")  # never "holds"
 
 
 def test_a_skip_while_the_scenario_runs_is_not_applicable_too(pytester: pytest.Pytester) -> None:
@@ -461,7 +496,8 @@ def test_lint_findings_are_advice_and_do_not_fail_the_run(pytester: pytest.Pytes
             "CREATE TABLE IF NOT EXISTS entity_events", "create table if not exists entity_events"
         )
     )
-    result = run(pytester, sloppy, "--lint", "--conformance-report=report.json")
+    result = run(pytester, sloppy, "--lint", "--conformance-report=report.json",
+                 only=FIXTURE_RULES, skip=())  # fmt: skip
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         [
@@ -504,7 +540,7 @@ def test_ini_keys_set_the_report_path_relative_to_the_ini_file(pytester: pytest.
     pytester.makeini(
         "[pytest]\nconformance_report = reports/report.md\nconformance_strict = true\n"
     )
-    result = run(pytester, BROKEN_DDL, should=tuple(BROKEN_RULES))
+    result = run(pytester, BROKEN_DDL, should=tuple(BROKEN_RULES), only=FIXTURE_RULES, skip=())
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     text = (pytester.path / "reports" / "report.md").read_text()
     assert "**Verdict: conformant with warnings**" in text
