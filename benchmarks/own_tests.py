@@ -7,7 +7,7 @@ tests start an embedded PostgreSQL 18). It prints median, min and max of the wal
 and of the CPU time of pytest and its workers (user + system; the servers' CPU is not
 in it), the load average, and the test count, which must not drop.
 
-    python benchmarks/own_tests.py [--rounds 1] [-- extra pytest arguments]
+    python benchmarks/own_tests.py [--rounds 1] [-- extra pytest arguments, e.g. -rfE]
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ def one_round(extra: list[str]) -> tuple[float, float, str]:
         check=False,
     )
     elapsed = time.perf_counter() - start
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
-    return elapsed, children_cpu() - cpu_before, summary
+    lines = done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or [""]
+    for line in lines:
+        if line.startswith(("FAILED ", "ERROR ")):  # with -rfE: which ones, to look into
+            print(line)
+    return elapsed, children_cpu() - cpu_before, lines[-1]
 
 
 def main() -> None:
