@@ -188,12 +188,23 @@ def test_a_dangling_symbolic_id_is_a_load_error(
     )
 
 
-def test_a_ddl_that_does_not_apply_leaves_no_temporary_folder(pytester: pytest.Pytester) -> None:
-    from conformance.backends.sqlite import _memory_folder
+def test_a_ddl_that_does_not_apply_leaves_no_temporary_folder(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folders are told apart by recording the ones this run made (the real
+    mkdtemp, watched): other xdist workers make folders of the same name meanwhile."""
+    made: list[Path] = []
+    mkdtemp = tempfile.mkdtemp
 
-    folder = Path(_memory_folder() or tempfile.gettempdir())
-    before = set(folder.glob("conformance-sqlite-*"))
+    def watched(*args: object, **kwargs: object) -> str:
+        folder = mkdtemp(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(Path(folder))
+        return folder
+
+    monkeypatch.setattr(tempfile, "mkdtemp", watched)
     ddl = pytester.makefile(".ddl", bad="CREATE TABEL events (x);\n")
     result = pytester.runpytest(f"--ddl={ddl}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert set(folder.glob("conformance-sqlite-*")) - before == set()
+    ours = [folder for folder in made if folder.name.startswith("conformance-sqlite-")]
+    assert ours, "the backend made no folder: nothing to check"
+    assert [folder for folder in ours if folder.exists()] == []
