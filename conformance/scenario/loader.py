@@ -157,7 +157,12 @@ def _to_python(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], show
 _constructor = yaml.SafeLoader("")
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: yaml.Node) -> Any:
+    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value  # what the constructor returns for a string, without its bookkeeping
     return _constructor.construct_object(node, deep=True)
 
 
