@@ -4,8 +4,8 @@ Each round is a whole `pytest --ddl=ddl/mariadb-event-store.ddl --dsn=...` proce
 (start-up included), run from an empty folder; it prints median, min and max. Then
 one pass through the kit's API splits a scenario's wall time into waiting for its
 store (databases are created ahead on other threads), running it, and handing the
-store back (the drop also runs on another thread). Target: the whole corpus in under
-20 s.
+store back (the drop also runs on another thread). Target: the whole corpus in at most
+5 s.
 
     python benchmarks/mariadb_suite.py [--rounds 5] [--dsn mariadb://root@127.0.0.1:3306/test]
 """
@@ -31,7 +31,7 @@ from conformance.execution.run import run_scenario
 
 DDL = REPO / "ddl" / "mariadb-event-store.ddl"
 DEFAULT_DSN = "mariadb://root@127.0.0.1:3306/test"
-TARGET_SECONDS = 20.0
+TARGET_SECONDS = 5.0
 
 
 def phases(dsn: str) -> dict[str, list[float]]:
@@ -73,8 +73,8 @@ def main() -> None:
             f"  {phase:<7} median {1000 * statistics.median(seconds):6.2f} ms  "
             f"max {1000 * max(seconds):7.2f} ms  total {sum(seconds):6.2f} s"
         )
-    verdict = "met" if wall < TARGET_SECONDS else "MISSED"
-    print(f"target: whole corpus < {TARGET_SECONDS:.0f} s: {verdict} ({wall:.2f} s median)")
+    verdict = "met" if wall <= TARGET_SECONDS else "MISSED"
+    print(f"target: whole corpus <= {TARGET_SECONDS:.0f} s: {verdict} ({wall:.2f} s median)")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,15 @@ line: `file:line: where: what is wrong`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
 from conformance.errors import KitError
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a file that fails its schema
+    import jsonschema
 
 JsonPath = tuple[str | int, ...]
 Lines = dict[JsonPath, int]
@@ -60,7 +63,12 @@ def _to_python(
     return _scalar(node)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: yaml.Node) -> Any:
+    if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value  # what the constructor returns for a string, without its bookkeeping
     return _constructor.construct_object(node, deep=True)
 
 
@@ -81,12 +89,40 @@ def first_schema_error(
     validator: jsonschema.protocols.Validator, data: Any, lines: Lines
 ) -> jsonschema.ValidationError | None:
     """The schema error nearest the top of the file, the most telling one at that place."""
+    from jsonschema.exceptions import best_match
+
     errors = list(validator.iter_errors(data))
     if not errors:
         return None
     error = min(
         errors, key=lambda e: (line_of(tuple(e.absolute_path), lines), -len(e.absolute_path))
     )
-    return jsonschema.exceptions.best_match(
-        [e for e in errors if e.absolute_path == error.absolute_path]
-    )
+    return best_match([e for e in errors if e.absolute_path == error.absolute_path])
+
+
+class SchemaCheck:
+    """A JSON Schema, checked by the compiled validator (jsonschema-rs); jsonschema, slower
+    to import and to run, only explains a document that fails (its errors carry the path
+    that gives the line)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.compiled = jsonschema_rs.Draft202012Validator(schema)
+        self._explaining: jsonschema.Draft202012Validator | None = None
+
+    def passes(self, data: Any) -> bool:
+        """The compiled validator's word; False for a value JSON has no type for (a YAML
+        date, say), which jsonschema then judges."""
+        try:
+            return self.compiled.is_valid(data)
+        except ValueError:
+            return False
+
+    def first_error(self, data: Any, lines: Lines) -> jsonschema.ValidationError | None:
+        if self.passes(data):
+            return None
+        if self._explaining is None:
+            import jsonschema
+
+            self._explaining = jsonschema.Draft202012Validator(self.schema)
+        return first_schema_error(self._explaining, data, lines)

@@ -5,6 +5,9 @@ The MariaDB tests run against the server CONFORMANCE_MARIADB_DSN names. In CI
 (CI=true) it defaults to the machine's own server, and a server that does not answer
 fails them: CI must never pass by skipping them. On a developer's machine without the
 variable they skip, saying how to turn them on.
+
+The tests run on pytest-xdist workers by default (`-n auto` in pyproject.toml's addopts);
+`pytest_xdist_auto_num_workers` below says how many.
 """
 
 from __future__ import annotations
@@ -16,16 +19,27 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
-import pymysql
 import pytest
 
-from conformance.backends.mariadb_server import ServerSettings
 from conformance.errors import KitError
+
+if TYPE_CHECKING:  # the drivers load when a server test needs them, not in `pytest --ddl` here
+    import pymysql
 
 REPO = Path(__file__).resolve().parent.parent
 SQLITE_DDL = REPO / "ddl" / "sqlite-event-store.ddl"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for `-n auto`: two per core, since most of the kit's tests wait on a
+    database server, a lock or a child pytest rather than compute. A conformance run
+    in this checkout (`pytest --ddl=...`, which also reads these addopts) gets none:
+    it is one process, and starting workers would cost more than its scenarios."""
+    if config.getoption("conformance_ddl", None) or config.getini("conformance_ddl"):
+        return 0
+    return 2 * (os.cpu_count() or 1)
 
 
 @pytest.fixture
@@ -68,6 +82,8 @@ def pg_dsn() -> Iterator[str]:
 
 
 def _check_reachable(dsn: str) -> None:
+    import psycopg
+
     try:
         psycopg.connect(dsn, connect_timeout=5).close()
     except psycopg.Error as exc:
@@ -89,6 +105,10 @@ def mariadb_dsn() -> str:
     dsn = os.environ.get(DSN_ENV) or (CI_DSN if in_ci() else None)
     if dsn is None:
         pytest.skip(f"no MariaDB server given: set {DSN_ENV}={CI_DSN} (or your own) to run these")
+    import pymysql
+
+    from conformance.backends.mariadb_server import ServerSettings
+
     try:
         ServerSettings.from_dsn(dsn).connect(None, read_timeout=5).close()
     except (KitError, pymysql.err.MySQLError, OSError) as exc:
@@ -99,6 +119,8 @@ def mariadb_dsn() -> str:
 @pytest.fixture
 def admin(mariadb_dsn: str) -> Iterator[pymysql.Connection]:
     """A connection of the test's own, to look at the server from outside the kit."""
+    from conformance.backends.mariadb_server import ServerSettings
+
     connection = ServerSettings.from_dsn(mariadb_dsn).connect(None)
     yield connection
     connection.close()

@@ -4,6 +4,8 @@ Scenario files are loaded and validated when pytest configures, so that a malfor
 file, a missing DDL, an unreachable server or a store lacking a table or column the
 spec's statements use stops the run with one line before anything runs. Each scenario becomes one item named `file::scenario`, marked with
 its rule ids; each item gets a fresh store from the backend and drops it after.
+
+PYTEST_DONT_REWRITE: no test code here, so pytest need not rewrite its asserts.
 """
 
 from __future__ import annotations

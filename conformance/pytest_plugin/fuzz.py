@@ -7,10 +7,18 @@ without one, a random seed is drawn and shown so that any run can be repeated.
 
 What the search found is a record like a scenario's (`fuzz_record`): it counts in the
 rule matrix, the verdict, gate_passed, both reports and JUnit XML.
+
+Without the fuzzer nothing of the kit imports Hypothesis, but Hypothesis's own pytest
+plugin imports it (about a second) in its terminal summary at the end of every run.
+When nothing in the run needed Hypothesis, that summary has nothing to say, so the
+plugin is unregistered before it (see `pytest_sessionfinish`).
+
+PYTEST_DONT_REWRITE: no test code here, so pytest need not rewrite its asserts.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +56,7 @@ class FuzzSettings:
 
 FUZZ_KEY = pytest.StashKey[FuzzSettings]()
 ITEM_NAME = "conformance-fuzz"
+HYPOTHESIS_PLUGIN = "hypothesispytest"  # the name of Hypothesis's pytest11 entry point
 
 
 @pytest.hookimpl(trylast=True)  # after the conformance plugin has made its kit
@@ -213,4 +222,29 @@ def pytest_terminal_summary(
     terminalreporter.write_line(
         f"conformance fuzz: {stats.examples} examples, {stats.steps} steps in {stats.seconds:.1f} s "
         f"({stats.steps_per_second:.0f} steps/s), seed {report.seed}: {verdict}"
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Before the terminal summary (pytest's terminal reporter calls it after this hook):
+    leave Hypothesis's plugin out of it when the run did not need Hypothesis."""
+    config = session.config
+    if KIT_KEY in config.stash and not _needs_hypothesis_summary(config):
+        config.pluginmanager.unregister(name=HYPOTHESIS_PLUGIN)
+
+
+def _needs_hypothesis_summary(config: pytest.Config) -> bool:
+    """Whether Hypothesis's terminal summary may have something to say: it reports on
+    Hypothesis tests, which are Python test functions that import Hypothesis (here, or in
+    an xdist worker, whose reports then name a .py file), and on the fuzzer's search."""
+    if FUZZ_KEY in config.stash or "hypothesis" in sys.modules:
+        return True
+    if config.pluginmanager.get_plugin(HYPOTHESIS_PLUGIN) is None:
+        return False
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    reports = terminal.stats.values() if terminal is not None else ()
+    return any(
+        getattr(report, "nodeid", "").split("::")[0].endswith(".py")
+        for group in reports
+        for report in group
     )

@@ -2,6 +2,8 @@
 into typed settings: the collection, the reporter and the fuzzer read them from here.
 
 A flag wins over `$CONFORMANCE_DSN` (for the DSN only), which wins over the ini key.
+
+PYTEST_DONT_REWRITE: no test code here, so pytest need not rewrite its asserts.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ applicable.
 
 Every outcome is condensed into a plain-data record attached to pytest's report, so
 that with pytest-xdist the process that prints the summary sees every worker's records.
+
+PYTEST_DONT_REWRITE: no test code here, so pytest need not rewrite its asserts.
 """
 
 from __future__ import annotations

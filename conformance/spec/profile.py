@@ -19,11 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from conformance.errors import KitError
 from conformance.scenario.objects import EVENT_COLUMNS
-from conformance.yaml_lines import Lines, dotted, first_schema_error, line_of, parse_with_lines
+from conformance.yaml_lines import Lines, SchemaCheck, dotted, line_of, parse_with_lines
 
 SPEC_TABLES = ("events", "entity_events")
 SPEC_COLUMNS = EVENT_COLUMNS  # the events table's columns, in the spec's order
@@ -130,8 +128,8 @@ def profile_schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(profile_schema())
+def profile_check() -> SchemaCheck:
+    return SchemaCheck(profile_schema())
 
 
 def bundled_profiles() -> dict[str, Path]:
@@ -166,7 +164,7 @@ def read_profile(path: Path, source: str) -> Profile:
         raise ProfileError(f"{source}: cannot read profile: {exc}") from None
     shown = str(path) if not source.startswith("bundled:") else source
     data, lines = parse_with_lines(text, shown, ProfileError, "profile")
-    error = first_schema_error(_validator(), data, lines)
+    error = profile_check().first_error(data, lines)
     if error is not None:
         where, message = tuple(error.absolute_path), error.message
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
