@@ -54,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if given.ddl is None:
         return
     try:
-        kit = _make_kit(given)
+        kit = _make_kit(given, preflight_store=not hasattr(config, "workerinput"))
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[KIT_KEY] = kit
@@ -81,7 +81,9 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
     config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
-def _make_kit(given: Settings) -> Kit:
+def _make_kit(given: Settings, preflight_store: bool = True) -> Kit:
+    """The run's kit; `preflight_store`: check the store's tables and columns (once per run:
+    pytest-xdist workers leave it to the process that started them)."""
     assert given.ddl is not None
     ddl = DdlScript.read(given.ddl)
     catalogue = load_catalogue()
@@ -95,7 +97,8 @@ def _make_kit(given: Settings) -> Kit:
     backend = backend_class(given.dsn)(given.dsn, ddl)
     try:
         backend.prepare()
-        preflight(backend, str(given.ddl))
+        if preflight_store:
+            preflight(backend, str(given.ddl))
     except BaseException:
         backend.close()  # what the backend made before failing (a temporary folder, a template)
         raise
