@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if given.ddl is None:
         return
     try:
-        kit = _make_kit(given)
+        kit = _make_kit(given, preflight_store=not hasattr(config, "workerinput"))
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[KIT_KEY] = kit
@@ -85,7 +85,9 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
     config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
-def _make_kit(given: Settings) -> Kit:
+def _make_kit(given: Settings, preflight_store: bool = True) -> Kit:
+    """The run's kit; `preflight_store`: check the store's tables and columns (once per run:
+    pytest-xdist workers leave it to the process that started them)."""
     assert given.ddl is not None
     ddl = DdlScript.read(given.ddl)
     profile = load_profile(given.profile, "--profile")
@@ -101,7 +103,8 @@ def _make_kit(given: Settings) -> Kit:
     backend.profile = profile
     try:
         backend.prepare()
-        preflight(backend)
+        if preflight_store:
+            preflight(backend)
     except BaseException:
         backend.close()  # what the backend made before failing (a temporary folder, a template)
         raise

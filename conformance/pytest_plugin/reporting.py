@@ -204,10 +204,7 @@ def _record(
     if report.skipped and report.when != "teardown" and not hasattr(report, "wasxfail"):
         return record_not_applicable(item.nodeid, item.scenario, catalogue, _skip_reason(report))
     if report.failed:
-        text = (
-            call.excinfo.exconly().splitlines()[0] if call.excinfo else f"failed in {report.when}"
-        )
-        return record_error(item.nodeid, item.scenario, catalogue, text)
+        return record_error(item.nodeid, item.scenario, catalogue, _why(call, report))
     return None
 
 
@@ -219,10 +216,20 @@ def _fuzz_record(
     if report.when == "call" and searched is not None:
         return fuzz_record(item.nodeid, searched, catalogue)
     if report.failed:
-        text = call.excinfo.exconly().splitlines()[0] if call.excinfo else "failed"
+        text = _why(call, report)
         return ScenarioRecord(item.nodeid, "fuzz search", ITEM_NAME, (), Level.MUST,
                               Status.ERROR, reason=bounded(text))  # fmt: skip
     return None
+
+
+def _why(call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
+    """What stopped an item, in one line: the kit's own message as it is (never the name
+    of its class), anything else with the exception's name."""
+    if call.excinfo is None:
+        return f"failed in {report.when}"
+    if isinstance(call.excinfo.value, KitError):
+        return str(call.excinfo.value).splitlines()[0]
+    return call.excinfo.exconly().splitlines()[0]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

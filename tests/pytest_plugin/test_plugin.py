@@ -124,6 +124,7 @@ def test_a_ddl_without_the_events_table_is_an_error_never_a_pass(
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # the preflight stops it before any scenario
     assert "table events is not in the DDL" in one_error_line(result)
     assert "no such table: events" in one_error_line(result)
+    assert "passed" not in result.stdout.str()
 
 
 @pytest.mark.parametrize(

@@ -244,3 +244,31 @@ def test_a_refused_upper_case_uuid_is_blamed_on_the_uuid_rule() -> None:
     assert failed and all(r.violated_rules == ("appends.uuid_ids",) for r in failed)
     assert any("blame: the same append with eventId" in (r.failure.detail if r.failure else "")
                for r in failed)  # fmt: skip
+
+
+# --- no internal names --------------------------------------------------------------
+
+KIT_ERROR_IN_A_SCENARIO = """
+from conformance.errors import ScenarioError
+
+
+def pytest_runtest_call(item):
+    raise ScenarioError("scenarios.yaml:13: the schedule cannot finish")
+"""
+
+
+def test_a_scenario_stopped_by_the_kit_shows_its_message_not_its_class(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(
+        ".yaml", scenarios=(REPO / "tests/broken/reporting/scenarios.yaml").read_text()
+    )
+    pytester.makeconftest(KIT_ERROR_IN_A_SCENARIO)
+    pytester.runpytest(f"--ddl={SHIPPED_SQLITE_DDL}", "--no-bundled", "--scenarios=scenarios.yaml",
+                       "-p", "no:cacheprovider", *REPORTS)  # fmt: skip
+    data, markdown, _ = reports(pytester)
+    assert data["verdict"] == "incomplete"
+    assert {s["reason"] for s in data["scenarios"]} == {
+        "scenarios.yaml:13: the schedule cannot finish"
+    }
+    assert "ScenarioError" not in markdown and "conformance.errors" not in json.dumps(data)
