@@ -267,17 +267,17 @@ class CreationRace:
         start = time.perf_counter()
         writer.session.begin()
         try:
-            appended = Outcome.REJECTED
-            if not replay(writer.session, key):
-                appended = append(writer.session, self.backend, key, FIRST_EVENT,
-                                  payload(writer.index), ids, None)  # fmt: skip
+            appended, event_id = Outcome.REJECTED, ids[0]
+            if not replay(writer.session, self.backend, key):
+                appended, event_id = append(writer.session, self.backend, key, FIRST_EVENT,
+                                            payload(writer.index), ids, None)  # fmt: skip
             self.arrive(state, writer.index)
         except BaseException:
             with contextlib.suppress(Exception):  # free the racers waiting for its lock
                 writer.session.rollback()
             raise
         ended = self.end(writer.session, appended)
-        writer.ledger.record(LEDGER_OUTCOME[ended], *ids)
+        writer.ledger.record(LEDGER_OUTCOME[ended], event_id, ids[1])
         if ended is Outcome.ACCEPTED:
             tally.appends += 1
             tally.latencies.append(time.perf_counter() - start)

@@ -21,7 +21,7 @@ from bench_cases import (
     prepared,
     shipped_ddl,
 )
-from helpers import engine_dsn, own_schemas
+from helpers import REPO, engine_dsn, own_schemas
 
 from conformance.backends import Backend, Session, backend_class
 from conformance.bench import ledger
@@ -282,7 +282,7 @@ def test_a_ddl_without_the_spec_tables_fails_with_one_line(tmp_path: Path, capsy
 
 
 def test_the_bench_measures_a_snake_case_ddl_through_its_profile(tmp_path: Path, capsys) -> None:
-    snake = Path(__file__).parent / "profiles" / "ddl" / "sqlite-snake-case.ddl"
+    snake = REPO / "tests" / "spec" / "profiles" / "ddl" / "sqlite-snake-case.ddl"
     code, results = run_bench(tmp_path, snake, "--profile=snake_case")
     assert code == 0, capsys.readouterr().err
     assert results["profile"]["name"] == "snake_case"

@@ -27,7 +27,7 @@ SHIPPED = {
     "postgres": REPO / "ddl" / "postgres-event-store.ddl",
     "mariadb": REPO / "ddl" / "mariadb-event-store.ddl",
 }
-READERS_DDL = {"my.ddl", "FILE", "path/to/my-event-store.ddl", "my-event-store.ddl"}
+READERS_DDL = {"my.ddl", "FILE", "path/to/my-event-store.ddl", "my-event-store.ddl", "..."}
 PROFILES = REPO / "tests" / "spec" / "profiles"
 # A profile the docs name, and the test DDL of each engine spelled the way it says.
 PROFILED_DDL = {"snake_case": PROFILES / "ddl" / "{engine}-snake-case.ddl"}
