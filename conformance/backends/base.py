@@ -35,6 +35,10 @@ class Outcome(enum.Enum):
 class Session(ABC):
     """One connection to a store, in autocommit mode unless a transaction is begun."""
 
+    # Where the session runs when the DSN names several servers (a cluster's node, as
+    # reports show it); empty for a single server.
+    where: str = ""
+
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one statement written with `?` placeholders; rows it returns, if any.

@@ -219,9 +219,7 @@ class LocalCluster:
             if self.state(node) == "Synced":
                 return
             time.sleep(POLL)
-        raise KitError(
-            f"node {node.number} not Synced after {START_LIMIT:.0f}s: {self.tail(node)}"
-        )
+        raise KitError(f"node {node.number} not Synced after {START_LIMIT:.0f}s: {self.tail(node)}")
 
     def state(self, node: Node) -> str | None:
         try:

@@ -149,6 +149,9 @@ class ConcurrentRun(ScenarioRun):
                 "the schedule cannot finish"
             )
 
+    def placement(self) -> dict[str, str]:
+        return {**super().placement(), **self.pool.placement}
+
     def close(self) -> None:
         try:
             self.pool.close(self.open_transactions)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.results.outcome import ScenarioResult
@@ -69,6 +69,7 @@ class ScenarioRecord:
     violated: tuple[str, ...] = ()
     failure: StepFailure | None = None
     reason: str = ""  # why it was not applicable, or what stopped it
+    placement: dict[str, str] = field(default_factory=dict)  # session -> node, on a cluster
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,6 +89,7 @@ class ScenarioRecord:
             violated=tuple(data["violated"]),
             failure=StepFailure(**failure) if failure else None,
             reason=data["reason"],
+            placement=dict(data.get("placement") or {}),
         )
 
 
@@ -111,6 +113,7 @@ def record_of_result(nodeid: str, result: ScenarioResult, catalogue: Catalogue) 
     """A finished run: passed, or failed / warning by the level of the rules it broke."""
     base = _base(nodeid, result.scenario, catalogue)
     step = result.failure
+    base["placement"] = result.placement
     if step is None:
         return ScenarioRecord(**base, status=Status.PASSED)
     violated = result.violated_rules or result.scenario.all_rules
