@@ -67,6 +67,10 @@ class Session(ABC):
 class Store(ABC):
     """One isolated event store (a database, schema or file) with the DDL applied."""
 
+    # Whether concurrent writers meet only when they commit (a multi-primary cluster
+    # certifies each transaction at COMMIT): a race's writers then commit at once.
+    commits_together: bool = False
+
     @abstractmethod
     def session(self) -> Session: ...
 

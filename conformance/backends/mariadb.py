@@ -20,7 +20,7 @@ from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.backends.mariadb_nodes import Nodes
 from conformance.backends.mariadb_script import split_statements
 from conformance.backends.mariadb_server import (
-    SYNC_READS,
+    SYNC_WAIT,
     Databases,
     describe_error,
     error_code,
@@ -93,8 +93,8 @@ class MariadbStore(Store):
     On a cluster, sessions take the nodes in turn, starting with node 1: the kit's own
     session (opened first) reads where the store was made, and sessions opened one
     after another, as a race's writers are, are on different nodes. Every session's
-    reads wait for its node to catch up with the cluster, so no verdict rests on a
-    stale read.
+    statements wait for its node to catch up with the cluster (SYNC_WAIT), so no
+    verdict rests on a stale read.
     """
 
     def __init__(self, backend: MariadbBackend, name: str) -> None:
@@ -102,6 +102,7 @@ class MariadbStore(Store):
         self.name = name
         self.sessions: list[MariadbSession] = []
         self.closed = False
+        self.commits_together = backend.nodes.cluster
 
     def session(self) -> MariadbSession:
         nodes = self.backend.nodes
@@ -110,7 +111,7 @@ class MariadbStore(Store):
         session = MariadbSession(connection, self, node)
         self.sessions.append(session)
         if nodes.cluster:
-            session.execute(SYNC_READS)
+            session.execute(SYNC_WAIT)
         return session
 
     def reapply_ddl(self) -> None:

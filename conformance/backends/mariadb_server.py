@@ -44,9 +44,12 @@ STORE_DEFAULTS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
 REPLICATION_LIMIT = 30.0
 DEADLOCK = 1213  # also a cluster's word for "a replicated change aborted you"
 ABORTED_READ_ATTEMPTS = 20
-# A read on a cluster node first waits until the node has applied every transaction the
-# cluster committed before the read began (1: reads; writes are sent as clients send them).
-SYNC_READS = "SET SESSION wsrep_sync_wait = 1"
+# On a cluster node, each statement (7: reads, updates, deletes and inserts) first waits
+# until the node has applied every transaction the cluster committed before it began:
+# the kit's steps then follow each other across nodes as they do on one server. (Without
+# it a reader may see a stale store, and an insert on a node that lags draws an
+# AUTO_INCREMENT value below those of events already committed elsewhere.)
+SYNC_WAIT = "SET SESSION wsrep_sync_wait = 7"
 # Databases created on threads of their own, this many at once and this many ahead.
 WORKERS = 4
 AHEAD = 4
@@ -443,7 +446,7 @@ class Databases:
             connection = self.servers[node].connect(None)
             if key[1]:
                 with connection.cursor() as cursor:
-                    cursor.execute(SYNC_READS)
+                    cursor.execute(SYNC_WAIT)
             connections[key] = connection
             with self.lock:
                 self.connections.append(connection)
