@@ -8,6 +8,11 @@ typically once another session commits. After every step the kit reads the commi
 store on a connection of its own and compares it with what must be there: every append
 accepted in autocommit or in a committed transaction, and nothing else. A rollback or a
 rejection that leaves a row breaks `races.no_trace`.
+
+A rejection may come at the append or at its transaction's COMMIT (deferred unique
+constraints, multi-node engines that certify at COMMIT): an append inside a transaction
+that must be rejected but that the database accepts is *due at COMMIT*, and the end of
+its transaction (the scenario's rollback) is sent as COMMIT, which must then be rejected.
 """
 
 from __future__ import annotations
@@ -101,6 +106,9 @@ class ConcurrentRun(ScenarioRun):
         self.pending: dict[str, list[tuple[StoredRow, Any]]] = {}  # uncommitted appends
         self.committed: Counter[StoredRow] = Counter()  # what the store must hold
         self.races = 0
+        # per session: its append that must be rejected, at the latest by COMMIT
+        self.rejection_due: dict[str, Call] = {}
+        self.due_steps: dict[str, AppendStep] = {}  # the same, once its transaction ends
 
     # --- the schedule -------------------------------------------------------------
 
@@ -167,16 +175,35 @@ class ConcurrentRun(ScenarioRun):
         if isinstance(step, AppendStep):
             statement, params, event_id = self.append_statement(step.append)
             handed = Handed(step, in_transaction, normalized_append(params), event_id)
-            return self.pool.submit(step.session, self.statement(statement, params), handed)
+            call = self.pool.submit(step.session, self.statement(statement, params), handed)
+            if in_transaction and step.expect == "rejected":
+                self.rejection_due[step.session] = call
+            return call
         if isinstance(step, ReplayStep):
             work = self.statement(sql.REPLAY, (step.entity_key, step.entity))
             return self.pool.submit(step.session, work, Handed(step, in_transaction))
         assert isinstance(step, TransactionStep)
         if step.action == "begin":
             self.open_transactions.add(step.session)
-        else:
-            self.open_transactions.discard(step.session)
-        return self.pool.submit(step.session, self.transaction(step.action), Handed(step))
+            return self.pool.submit(step.session, self.transaction("begin"), Handed(step))
+        self.open_transactions.discard(step.session)
+        due = self.rejection_due.pop(step.session, None)
+        if due is not None:
+            self.due_steps[step.session] = due.tag.step
+        return self.pool.submit(step.session, self.ending(step.action, due), Handed(step))
+
+    def ending(self, action: str, due: Call | None) -> Callable[[Session], Attempt]:
+        """The end of a transaction; COMMIT instead if an append in it awaits its rejection.
+        It runs on the session's thread after the append, so the append's outcome is known."""
+        end = self.transaction(action)
+        commit = self.transaction("commit")
+
+        def work(session: Session) -> Attempt:
+            appended = due.result if due is not None and due.done else None
+            owed = isinstance(appended, Attempt) and appended.outcome is Outcome.ACCEPTED
+            return commit(session) if owed else end(session)
+
+        return work
 
     def statement(self, text: str, params: Iterable[Any]) -> Callable[[Session], Attempt]:
         values = tuple(params)
@@ -230,14 +257,23 @@ class ConcurrentRun(ScenarioRun):
     def judge_session_append(self, handed: Handed, attempt: Attempt, session: str) -> StepReport:
         step = handed.step
         assert isinstance(step, AppendStep) and handed.row is not None
-        passed = attempt.outcome.value == step.expect
+        due_at_commit = (
+            handed.in_transaction
+            and step.expect == "rejected"
+            and attempt.outcome is Outcome.ACCEPTED
+        )
+        passed = attempt.outcome.value == step.expect or due_at_commit
         if passed and attempt.outcome is Outcome.ACCEPTED:
             self.accepted(step.append, handed.row, handed.event_id)
             if handed.in_transaction:
                 self.pending.setdefault(session, []).append((handed.row, handed.event_id))
             else:
                 self.committed[handed.row] += 1
-        return self.report(step, describe_append(step.append), step.expect, attempt, passed=passed)
+        summary = describe_append(step.append)
+        if due_at_commit:
+            return self.report(step, f"{summary} (accepted: its rejection is due at COMMIT)",
+                               step.expect, attempt, passed=True, actual="accepted")  # fmt: skip
+        return self.report(step, summary, step.expect, attempt, passed=passed)
 
     def accepted(self, a: Append, row: StoredRow, event_id: Any) -> None:
         self.insertion_order.append(normalize_id(event_id))
@@ -248,8 +284,24 @@ class ConcurrentRun(ScenarioRun):
         assert isinstance(step, TransactionStep)
         if step.action != "begin":
             self.end_transaction(session, attempt)
+        if step.action == "rollback" and attempt.sql == "COMMIT":
+            return self.judge_due_rejection(step, attempt, session)
         passed = attempt.outcome.value == step.expect
         return self.report(step, step.action, step.expect, attempt, passed=passed)
+
+    def judge_due_rejection(
+        self, step: TransactionStep, attempt: Attempt, session: str
+    ) -> StepReport:
+        """The COMMIT sent for an append whose rejection was due at COMMIT must be rejected."""
+        due = self.due_steps.pop(session)
+        summary = "rollback, sent as COMMIT: the append it ends must be rejected by now"
+        if attempt.outcome is Outcome.REJECTED:
+            return self.report(step, summary, "rejected", attempt, passed=True)
+        actual = "committed" if attempt.outcome is Outcome.ACCEPTED else attempt.outcome.value
+        return self.report(step, summary, "rejected", attempt, passed=False, actual=actual,
+                           violated=due.rules or self.scenario.rules,
+                           detail=f"{due.location}: {describe_append(due.append)} was "
+                           "rejected neither by its append nor by its transaction's COMMIT")  # fmt: skip
 
     def end_transaction(self, session: str, attempt: Attempt) -> None:
         """A commit that went through makes its appends part of the store; anything else
