@@ -127,6 +127,18 @@ def kit_databases(admin: pymysql.Connection) -> Callable[[], set[str]]:
 GALERA_DSN_ENV = "CONFORMANCE_GALERA_DSN"
 
 
+def require_galera() -> None:
+    """Galera installed, or the test skips (on a developer's machine) or fails (in CI)."""
+    from conformance.backends.mariadb_cluster import provider
+
+    try:
+        provider()
+    except KitError as exc:
+        if in_ci():
+            pytest.fail(f"the Galera cluster cannot start: {exc}", pytrace=False)
+        pytest.skip(f"{exc} (or set {GALERA_DSN_ENV} to a cluster's DSN)")
+
+
 @pytest.fixture(scope="session")
 def galera_dsn() -> Iterator[str]:
     """A 3-node MariaDB Galera cluster: $CONFORMANCE_GALERA_DSN, else one started here.
@@ -137,17 +149,13 @@ def galera_dsn() -> Iterator[str]:
     when it fails or is interrupted. In CI a cluster that cannot start fails the tests;
     on a developer's machine without galera-4 they skip, saying how to turn them on.
     """
-    from conformance.backends.mariadb_cluster import LocalCluster, provider
+    from conformance.backends.mariadb_cluster import LocalCluster
 
     dsn = os.environ.get(GALERA_DSN_ENV)
     if dsn:
         yield dsn
         return
-    try:
-        provider()
-    except KitError as exc:
-        if not in_ci():
-            pytest.skip(f"{exc} (or set {GALERA_DSN_ENV} to a cluster's DSN)")
+    require_galera()
     # Not under pytest's tmp_path: run as root the nodes run as mysql, who may not enter it.
     cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="conformance-galera-")))
     try:
