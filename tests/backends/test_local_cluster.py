@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_galera
+import yaml
+from conftest import REPO, require_galera
 
-from conformance.backends.mariadb_cluster import LocalCluster, Node, alive
+from conformance.backends.mariadb_cluster import NODE_OPTIONS, LocalCluster, Node, alive
 from conformance.backends.mariadb_nodes import node_dsns
 from conformance.backends.mariadb_server import ServerSettings
 from conformance.errors import KitError
@@ -92,3 +93,19 @@ def test_a_start_that_fails_half_way_stops_the_nodes_it_started(tmp_path: Path) 
     first = cluster.nodes[0]
     assert first.pid and not alive(first.pid)
     assert not folder.exists()
+
+
+def test_the_compose_cluster_matches_the_throwaway_one() -> None:
+    """docker-compose.yml's galera services: three nodes joining one at a time, with the
+    isolation level and replication options `cluster up` uses (read, not started: CI
+    has no Docker engine; `docker compose config` checks the file's syntax)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+    nodes = {name: s for name, s in compose["services"].items() if name.startswith("galera")}
+    assert sorted(nodes) == ["galera1", "galera2", "galera3"]
+    assert [("--wsrep-new-cluster" in s["command"]) for s in nodes.values()] == [1, 0, 0]
+    assert nodes["galera2"]["depends_on"] == {"galera1": {"condition": "service_healthy"}}
+    assert nodes["galera3"]["depends_on"] == {"galera2": {"condition": "service_healthy"}}
+    shared = {"--transaction-isolation=READ-COMMITTED", "--binlog-format=ROW", "--wsrep-on=ON"}
+    for service in nodes.values():
+        assert shared <= set(service["command"]) and shared <= set(NODE_OPTIONS)
+        assert service["profiles"] == ["galera"]
