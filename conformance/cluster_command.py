@@ -27,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"where the nodes keep their data and PIDs (default {DEFAULT_FOLDER})",
     )
     parser.add_argument(
-        "--nodes", type=int, default=NODES, help=f"how many nodes `up` starts (default {NODES})"
+        "--nodes",
+        type=int,
+        default=NODES,
+        help=f"how many nodes `up` starts (default {NODES}; 1: one node with the same "
+        "settings, for comparison)",
     )
 
 
@@ -43,8 +47,8 @@ def run_command(options: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
 
 def up(folder: Path, nodes: int) -> None:
-    if not 2 <= nodes <= 9:
-        raise KitError(f"--nodes {nodes}: a cluster here has 2 to 9 nodes")
+    if not 1 <= nodes <= 9:
+        raise KitError(f"--nodes {nodes}: a cluster here has 1 to 9 nodes")
     if (folder / STATE_FILE).exists():
         running = LocalCluster.load(folder)
         if any(alive(node.pid) and running.started_here(node) for node in running.nodes):
