@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -324,3 +326,31 @@ def test_an_unreachable_node_is_one_line(pytester: pytest.Pytester, galera_dsn: 
     result = run_kit(pytester, MARIADB_DDL, dsn)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "no MariaDB/MySQL server answers at 127.0.0.1:1" in one_error_line(result)
+
+
+# --- the bench ----------------------------------------------------------------------------
+
+
+def test_the_bench_runs_on_the_cluster_and_audits_every_store(
+    tmp_path: Path, galera_dsn: str, node_admins: list[pymysql.Connection]
+) -> None:
+    """Writers spread over the nodes (as sessions are); every store audited, then dropped
+    on every node. In a process of its own, whose databases are named for its pid."""
+    output = tmp_path / "bench.json"
+    args = [sys.executable, "-m", "conformance", "bench", f"--ddl={MARIADB_DDL}"]
+    args += [f"--dsn={galera_dsn}", f"--output={output}", "--rounds=1", "--duration=0.3"]
+    args += ["--writers=1,3", "--events=200", "--replays=10", "--hot-instances=2"]
+    bench = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = bench.communicate(timeout=600)
+    assert bench.returncode == 0, err
+    results = json.loads(output.read_text())
+    assert "Galera cluster of 3 nodes" in results["server_version"]
+    assert {(e["workload"], e["writers"]) for e in results["appends"]} == {
+        (w, n) for w in ("distinct", "bare", "hot") for n in (1, 3)
+    }
+    assert all(e["errors"] == 0 for e in results["appends"])
+    assert results["invariants"]["violations"] == []
+    for connection in node_admins:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{bench.pid}\\_%",))
+            assert cursor.fetchall() == ()
