@@ -95,13 +95,13 @@ class Nodes:
         connection = server.connect(None)
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT @@wsrep_on")
-                wsrep_on = bool((cursor.fetchone() or (0,))[0])
+                cursor.execute("SHOW VARIABLES LIKE 'wsrep_on'")  # none on MySQL
+                values = dict(cursor.fetchall())
                 cursor.execute(
                     "SHOW STATUS WHERE Variable_name IN "
                     "('wsrep_cluster_state_uuid', 'wsrep_local_state_comment')"
                 )
-                values = dict(cursor.fetchall())
+                values.update(cursor.fetchall())
         except pymysql.err.MySQLError as exc:
             raise self.problem(
                 f"cannot ask {server.settings.where}: {describe_error(exc)}"
@@ -109,7 +109,7 @@ class Nodes:
         finally:
             connection.close()
         return NodeStatus(
-            wsrep_on,
+            str(values.get("wsrep_on", "OFF")).upper() == "ON",
             str(values.get("wsrep_cluster_state_uuid", "")),
             str(values.get("wsrep_local_state_comment", "")),
         )
