@@ -1,4 +1,4 @@
-"""`python -m conformance bench ...`: the kit's commands besides the pytest plugin."""
+"""`python -m conformance bench|cluster ...`: the kit's commands besides the pytest plugin."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from conformance import cluster_command
 from conformance.bench import command as bench
 from conformance.bench.settings import add_arguments
 
@@ -17,7 +18,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench", help="measure a DDL under load and check the invariants of every store"
     )
     add_arguments(bench_parser)
+    cluster_parser = commands.add_parser(
+        "cluster", help="start (up) or stop (down) a throwaway 3-node MariaDB Galera cluster"
+    )
+    cluster_command.add_arguments(cluster_parser)
     options = parser.parse_args(argv)
+    if options.command == "cluster":
+        return cluster_command.run_command(options, cluster_parser)
     return bench.run_command(options, bench_parser)
 
 

@@ -144,3 +144,47 @@ def kit_databases(admin: pymysql.Connection) -> Callable[[], set[str]]:
             return {row[0] for row in cursor.fetchall()}
 
     return listing
+
+
+GALERA_DSN_ENV = "CONFORMANCE_GALERA_DSN"
+
+
+def require_galera() -> None:
+    """Galera installed, or the test skips (on a developer's machine) or fails (in CI)."""
+    from conformance.backends.mariadb_cluster import provider
+
+    try:
+        provider()
+    except KitError as exc:
+        if in_ci():
+            pytest.fail(f"the Galera cluster cannot start: {exc}", pytrace=False)
+        pytest.skip(f"{exc} (or set {GALERA_DSN_ENV} to a cluster's DSN)")
+
+
+@pytest.fixture(scope="session")
+def galera_dsn() -> Iterator[str]:
+    """A 3-node MariaDB Galera cluster: $CONFORMANCE_GALERA_DSN, else one started here.
+
+    The cluster (conformance/backends/mariadb_cluster.py) lives in a temporary folder:
+    each node has its own data folder and loopback ports, the first bootstraps it and the
+    others join one at a time; its nodes are stopped by PID at the end of the run, also
+    when it fails or is interrupted. In CI a cluster that cannot start fails the tests;
+    on a developer's machine without galera-4 they skip, saying how to turn them on.
+    """
+    from conformance.backends.mariadb_cluster import LocalCluster
+
+    dsn = os.environ.get(GALERA_DSN_ENV)
+    if dsn:
+        yield dsn
+        return
+    require_galera()
+    # Not under pytest's tmp_path: run as root the nodes run as mysql, who may not enter it.
+    cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="conformance-galera-")))
+    try:
+        dsn = cluster.start()
+    except KitError as exc:
+        pytest.fail(f"the Galera cluster does not start: {exc}", pytrace=False)
+    try:
+        yield dsn
+    finally:
+        cluster.stop()

@@ -37,6 +37,10 @@ class Outcome(enum.Enum):
 class Session(ABC):
     """One connection to a store, in autocommit mode unless a transaction is begun."""
 
+    # Where the session runs when the DSN names several servers (a cluster's node, as
+    # reports show it); empty for a single server.
+    where: str = ""
+
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one statement written with `?` placeholders; rows it returns, if any.
@@ -74,6 +78,10 @@ class Session(ABC):
 
 class Store(ABC):
     """One isolated event store (a database, schema or file) with the DDL applied."""
+
+    # Whether concurrent writers meet only when they commit (a multi-primary cluster
+    # certifies each transaction at COMMIT): a race's writers then commit at once.
+    commits_together: bool = False
 
     @abstractmethod
     def session(self) -> Session: ...

@@ -17,8 +17,14 @@ from typing import Any
 import pymysql
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.mariadb_nodes import Nodes
 from conformance.backends.mariadb_script import split_statements
-from conformance.backends.mariadb_server import Databases, Server, describe_error, error_code
+from conformance.backends.mariadb_server import (
+    SYNC_WAIT,
+    Databases,
+    describe_error,
+    error_code,
+)
 from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
 from conformance.spec.statements import to_format_style
@@ -31,7 +37,10 @@ REJECTIONS = {
     4025: "CHECK constraint (MariaDB)",
     3819: "CHECK constraint (MySQL)",
     1644: "SIGNAL from a trigger",
-    1213: "deadlock (a concurrent writer won)",
+    # On a Galera cluster also the certification failure of the writer that commits
+    # second, raised by its COMMIT (or by its next statement once the winner's
+    # write set has aborted it): the cluster's way of saying a concurrent writer won.
+    1213: "deadlock or certification failure (a concurrent writer won)",
     1205: "lock wait timeout (a concurrent writer holds the row)",
 }
 
@@ -50,11 +59,13 @@ def apply_ddl(
 
 
 class MariadbSession(Session):
-    """One autocommit connection to a store's database."""
+    """One autocommit connection to a store's database, on one node of the DSN."""
 
-    def __init__(self, connection: pymysql.Connection, store: MariadbStore) -> None:
+    def __init__(self, connection: pymysql.Connection, store: MariadbStore, node: int = 0) -> None:
         self.connection = connection
         self.store = store
+        self.node = node
+        self.where = store.backend.nodes.label(node) if store.backend.nodes.cluster else ""
         self.connection_id = connection.thread_id()
         self.busy = threading.Event()  # a statement is running on another thread
 
@@ -74,7 +85,7 @@ class MariadbSession(Session):
 
     def cancel(self) -> None:
         """Stop the statement this session is running, from another thread."""
-        self.store.backend.databases.kill(self.connection_id, query_only=True)
+        self.store.backend.databases.kill(self.connection_id, query_only=True, node=self.node)
 
     def close(self) -> None:
         if self.connection.open:
@@ -82,17 +93,30 @@ class MariadbSession(Session):
 
 
 class MariadbStore(Store):
-    """One database the kit created; `close` ends its sessions, then drops it."""
+    """One database the kit created; `close` ends its sessions, then drops it.
+
+    On a cluster, sessions take the nodes in turn, starting with node 1: the kit's own
+    session (opened first) reads where the store was made, and sessions opened one
+    after another, as a race's writers are, are on different nodes. Every session's
+    statements wait for its node to catch up with the cluster (SYNC_WAIT), so no
+    verdict rests on a stale read.
+    """
 
     def __init__(self, backend: MariadbBackend, name: str) -> None:
         self.backend = backend
         self.name = name
         self.sessions: list[MariadbSession] = []
         self.closed = False
+        self.commits_together = backend.nodes.cluster
 
     def session(self) -> MariadbSession:
-        session = MariadbSession(self.backend.server.connect(self.name), self)
+        nodes = self.backend.nodes
+        node = len(self.sessions) % len(nodes.servers)
+        connection = nodes.servers[node].connect(self.name)
+        session = MariadbSession(connection, self, node)
         self.sessions.append(session)
+        if nodes.cluster:
+            session.execute(SYNC_WAIT)
         return session
 
     def reapply_ddl(self) -> None:
@@ -102,7 +126,7 @@ class MariadbStore(Store):
         """Whether the session's statement waits for a row or table lock; None when the
         kit's user may not see other connections' locks (no PROCESS privilege)."""
         assert isinstance(session, MariadbSession)
-        return self.backend.databases.waits_for_lock(session.connection_id)
+        return self.backend.databases.waits_for_lock(session.connection_id, session.node)
 
     def close(self) -> None:
         """Close idle sessions here; a session still running a statement on another thread
@@ -113,7 +137,7 @@ class MariadbStore(Store):
         running = []
         for session in self.sessions:
             if session.busy.is_set():
-                running.append(session.connection_id)
+                running.append((session.node, session.connection_id))
             else:
                 session.close()
         self.backend.databases.drop_later(self.name, running)
@@ -130,9 +154,10 @@ class MariadbBackend(Backend):
             raise KitError(
                 "--dsn: the MariaDB backend needs mariadb://user:password@host:port/database"
             )
-        self.server = Server(dsn)
+        self.nodes = Nodes(dsn)
+        self.server = self.nodes.first
         self.statements = list(split_statements(ddl.text))
-        self.databases = Databases(self.server, self.apply_ddl_to_new)
+        self.databases = Databases(self.nodes.servers, self.apply_ddl_to_new)
 
     def prepare(self) -> None:
         """Reach the server, then create the first store here: a DDL that does not apply,
@@ -140,7 +165,7 @@ class MariadbBackend(Backend):
         if not self.statements:
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
         try:
-            self.server.reach()
+            self.nodes.reach()
             self.databases.create_now()
         except KitError:
             self.close()  # the run stops here: nothing of this backend may stay open
@@ -175,7 +200,7 @@ class MariadbBackend(Backend):
         return describe_error(exc)
 
     def server_version(self) -> str:
-        return self.server.version
+        return self.nodes.version()
 
     def close(self) -> None:
         self.databases.close()

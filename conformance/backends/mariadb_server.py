@@ -14,6 +14,7 @@ import re
 import secrets
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,6 +40,16 @@ CLIENT_ERRORS = range(2000, 3000)  # raised by the driver: no server, lost conne
 # ignores case and trailing spaces, so that a DDL that leaves a column's collation to
 # the database is judged by the collation it would most likely get.
 STORE_DEFAULTS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+# On a cluster: how long a new database may take to reach every node.
+REPLICATION_LIMIT = 30.0
+DEADLOCK = 1213  # also a cluster's word for "a replicated change aborted you"
+ABORTED_READ_ATTEMPTS = 20
+# On a cluster node, each statement (7: reads, updates, deletes and inserts) first waits
+# until the node has applied every transaction the cluster committed before it began:
+# the kit's steps then follow each other across nodes as they do on one server. (Without
+# it a reader may see a stale store, and an insert on a node that lags draws an
+# AUTO_INCREMENT value below those of events already committed elsewhere.)
+SYNC_WAIT = "SET SESSION wsrep_sync_wait = 7"
 # Databases created on threads of their own, this many at once and this many ahead.
 WORKERS = 4
 AHEAD = 4
@@ -255,8 +266,9 @@ class Databases:
     created; `close` waits for the threads and drops every name still recorded.
     """
 
-    def __init__(self, server: Server, fill: Callable[[str], None]) -> None:
-        self.server = server
+    def __init__(self, servers: list[Server], fill: Callable[[str], None]) -> None:
+        self.servers = servers  # on a cluster, one per node; stores are made on the first
+        self.server = servers[0]
         self.fill = fill  # applies the DDL to a new database, raising KitError
         self.prefix = f"conformance_{os.getpid()}_{secrets.token_hex(4)}"
         self.names = itertools.count(1)
@@ -289,34 +301,87 @@ class Databases:
             raise self.server.create_failure(exc) from None
         try:
             self.fill(name)
+            self.await_on_every_node(name)
         except BaseException:
             self.drop(name, ())
             raise
         return name
 
-    def drop_later(self, name: str, connection_ids: Iterable[int]) -> None:
-        self.builder.drop_later(self.drop, name, tuple(connection_ids))
+    def await_on_every_node(self, name: str) -> None:
+        """On a cluster, until every node has the database as node 1 made it: a session
+        on another node must never meet a store still being built."""
+        if len(self.servers) == 1:
+            return
+        wanted = self.objects(name, 0)
+        for node in range(1, len(self.servers)):
+            deadline = time.monotonic() + REPLICATION_LIMIT
+            while (seen := self.objects(name, node)) != wanted:
+                if time.monotonic() > deadline:
+                    where = self.servers[node].settings.where
+                    raise self.server.problem(
+                        f"database {name} did not reach node {where} within "
+                        f"{REPLICATION_LIMIT:.0f}s ({seen} of {wanted} tables and triggers)"
+                    )
+                time.sleep(0.01)
 
-    def drop(self, name: str, connection_ids: tuple[int, ...]) -> None:
-        """Drop a recorded database, after ending the given connections still open in it."""
+    def objects(self, name: str, node: int) -> tuple[int, int]:
+        """How many tables (views too) and triggers the database has on one node."""
+        query = (
+            "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s),"
+            " (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s)"
+        )
+        row = self.synced_read(query, (name, name), node)[0]
+        return int(row[0]), int(row[1])
+
+    def drop_later(self, name: str, connections: Iterable[tuple[int, int]]) -> None:
+        """Drop a database on a worker thread; `connections` are (node, connection id)."""
+        self.builder.drop_later(self.drop, name, tuple(connections))
+
+    def drop(self, name: str, connections: tuple[tuple[int, int], ...]) -> None:
+        """Drop a recorded database on every node, after ending the given connections
+        still open in it."""
         with self.lock:
             if name not in self.recorded:
                 return
-        for connection_id in connection_ids:
-            self.kill(connection_id)
+        for node, connection_id in connections:
+            self.kill(connection_id, node=node)
+        for node in range(len(self.servers)):
+            if node == 0 or self.exists(name, node):  # a cluster drops it everywhere at once
+                self.drop_on(name, node)
+        with self.lock:
+            self.recorded.discard(name)
+
+    def exists(self, name: str, node: int) -> bool:
+        query = "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s"
+        return bool(self.synced_read(query, (name,), node)[0][0])
+
+    def synced_read(self, query: str, params: tuple[Any, ...], node: int) -> list[Any]:
+        """A read of the catalogue on a cluster node, once the node caught up.
+
+        A schema change replicated from another node aborts the reads in its way with a
+        deadlock (1213), which says nothing of the database read: the read is tried again.
+        """
+        for attempt in range(1, ABORTED_READ_ATTEMPTS + 1):
+            try:
+                return self.admin_execute(query, params, node, synced=True)
+            except pymysql.err.MySQLError as exc:
+                if error_code(exc) != DEADLOCK or attempt == ABORTED_READ_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def drop_on(self, name: str, node: int) -> None:
+        server = self.servers[node]
         for attempt in range(1, DROP_ATTEMPTS + 1):
             try:
-                self.admin_execute(f"DROP DATABASE IF EXISTS `{name}`")
-                break
+                self.admin_execute(f"DROP DATABASE IF EXISTS `{name}`", node=node)
+                return
             except pymysql.err.MySQLError as exc:
                 if error_code(exc) != DROP_LEFT_FILES or attempt == DROP_ATTEMPTS:
-                    where, text = self.server.settings.where, describe_error(exc)
-                    raise self.server.problem(
+                    where, text = server.settings.where, describe_error(exc)
+                    raise server.problem(
                         f"cannot drop the kit's database {name} on {where}: {text}"
                     ) from None
                 self.rewrite_trigger_files(name)
-        with self.lock:
-            self.recorded.discard(name)
 
     def rewrite_trigger_files(self, name: str) -> None:
         """Apply the DDL again to a database DROP DATABASE emptied but could not remove.
@@ -329,16 +394,17 @@ class Databases:
         with contextlib.suppress(KitError):
             self.fill(name)
 
-    def kill(self, connection_id: int, query_only: bool = False) -> None:
-        """End one of the kit's own connections (or only its running statement)."""
+    def kill(self, connection_id: int, query_only: bool = False, node: int = 0) -> None:
+        """End one of the kit's own connections (or only its running statement) on the
+        node it is connected to."""
         what = "QUERY" if query_only else "CONNECTION"
         try:
-            self.admin_execute(f"KILL {what} {int(connection_id)}")
+            self.admin_execute(f"KILL {what} {int(connection_id)}", node=node)
         except pymysql.err.MySQLError as exc:
             if error_code(exc) != UNKNOWN_THREAD:
                 raise
 
-    def waits_for_lock(self, connection_id: int) -> bool | None:
+    def waits_for_lock(self, connection_id: int, node: int = 0) -> bool | None:
         """Whether one of the kit's connections waits for an InnoDB row lock or a table's
         metadata lock; None when the user may not look (no PROCESS privilege).
 
@@ -349,27 +415,39 @@ class Databases:
         if self.cannot_see_locks:
             return None
         try:
-            status = self.admin_execute("SHOW ENGINE INNODB STATUS")[0][2]
+            status = self.admin_execute("SHOW ENGINE INNODB STATUS", node=node)[0][2]
             states = self.admin_execute(
-                "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = %s", (connection_id,)
+                "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = %s",
+                (connection_id,),
+                node,
             )
         except pymysql.err.MySQLError as exc:
             if error_code(exc) != ACCESS_DENIED_FOR_STATUS:
                 raise
             self.cannot_see_locks = True
             return None
-        if any(str(state).startswith("Waiting for") for (state,) in states):
+        if any(_is_lock_wait(str(state)) for (state,) in states):
             return True
         return connection_id in lock_waiting_connections(status)
 
     def admin_execute(
-        self, sql: str, params: tuple[Any, ...] | None = None
+        self,
+        sql: str,
+        params: tuple[Any, ...] | None = None,
+        node: int = 0,
+        synced: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """Run one statement on this thread's own connection, opened on first use."""
-        connection = getattr(self.local, "connection", None)
+        """Run one statement on this thread's own connection to `node`, opened on first
+        use; `synced` reads on a cluster wait until the node has caught up with it."""
+        connections = self.local.__dict__.setdefault("connections", {})
+        key = (node, synced and len(self.servers) > 1)
+        connection = connections.get(key)
         if connection is None or not connection.open:
-            connection = self.server.connect(None)
-            self.local.connection = connection
+            connection = self.servers[node].connect(None)
+            if key[1]:
+                with connection.cursor() as cursor:
+                    cursor.execute(SYNC_WAIT)
+            connections[key] = connection
             with self.lock:
                 self.connections.append(connection)
         with connection.cursor() as cursor:
@@ -394,3 +472,9 @@ class Databases:
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
             raise KitError(f"{failures[0]}{more}")
+
+
+def _is_lock_wait(state: str) -> bool:
+    """`Waiting for table metadata lock` and the like; not a cluster node's commit
+    stages (`Waiting for certification`), which end without another session's help."""
+    return state.startswith("Waiting for") and state.endswith(" lock")

@@ -17,6 +17,7 @@ its transaction (the scenario's rollback) is sent as COMMIT, which must then be 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from conformance.scenario.objects import (
 from conformance.spec.statements import Statement
 
 NO_TRACE_RULE = "races.no_trace"
+BARRIER_LIMIT = 10.0  # seconds racers ending together wait for each other
 
 StoredRow = tuple[Any, ...]  # an event as normalized_append gives it
 
@@ -159,6 +161,9 @@ class ConcurrentRun(ScenarioRun):
                 "the schedule cannot finish"
             )
 
+    def placement(self) -> dict[str, str]:
+        return {**super().placement(), **self.pool.placement}
+
     def close(self) -> None:
         try:
             self.pool.close(self.open_transactions)
@@ -210,8 +215,15 @@ class ConcurrentRun(ScenarioRun):
     def replay_work(self, entity: str | None, key: str | None) -> Callable[[Session], Attempt]:
         return lambda session: self.replay_attempt(entity, key, session)
 
-    def transaction(self, action: str) -> Callable[[Session], Attempt]:
+    def transaction(
+        self, action: str, start: threading.Barrier | None = None
+    ) -> Callable[[Session], Attempt]:
+        """Begin, commit or roll back; with `start`, once every session sharing it is
+        ready to do the same, so that they do it at one moment."""
+
         def work(session: Session) -> Attempt:
+            if start is not None:
+                start.wait(BARRIER_LIMIT)
             return self.guarded(lambda: _no_rows(getattr(session, action)), action.upper())
 
         return work
@@ -374,15 +386,23 @@ class ConcurrentRun(ScenarioRun):
         return Racer(f"race{self.races}-{number}", a, statement, values, event_id)
 
     def end_racers(self, step: RaceStep, racers: list[Racer]) -> None:
-        """End each racer whose append finished, first in list order, until all have."""
+        """End each racer whose append finished, first in list order, until all have.
+
+        On a store whose writers meet only at COMMIT (`Store.commits_together`, a
+        multi-primary cluster), the racers ready to end are ended at once: that is the
+        race such a store must win, where no writer's changes reach the others' nodes
+        before they commit too."""
         while unended := [r for r in racers if "end" not in r.calls]:
             ready = [r for r in unended if r.outcome("append") is not None]
             if not ready:
                 return  # they wait for something no racer holds: judged as waiting below
-            racer = ready[0]
-            appended = racer.outcome("append")
-            action = "commit" if appended and appended.outcome is Outcome.ACCEPTED else "rollback"
-            racer.calls["end"] = self.pool.submit(racer.session, self.transaction(action), step)
+            ending = ready if self.store.commits_together else ready[:1]
+            start = threading.Barrier(len(ending))
+            for racer in ending:
+                appended = racer.outcome("append")
+                accepted = appended and appended.outcome is Outcome.ACCEPTED
+                end = self.transaction("commit" if accepted else "rollback", start)
+                racer.calls["end"] = self.pool.submit(racer.session, end, step)
             self.pool.settle()
 
     def stream(self, stream: tuple[str | None, str | None]) -> list[Row]:

@@ -38,6 +38,7 @@ def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> Scenario
             run.run_steps(result)
     finally:
         run.close()
+        result.placement = run.placement()
     return result
 
 

@@ -109,12 +109,15 @@ class SessionPool:
         self.numbers = itertools.count(1)
         self.finish_order = itertools.count(1)
         self.handed_out: list[Call] = []
+        self.placement: dict[str, str] = {}  # session -> where it ran, on a cluster
 
     def open(self, name: str) -> None:
         """Connect session `name` now, on the kit's thread, so a failure shows at once."""
         if name not in self.workers:
             worker = Worker(name, self.store.session(), self.changed, self.finish_order)
             self.workers[name] = worker
+            if worker.session.where:
+                self.placement[name] = worker.session.where
             worker.start()
 
     def submit(self, name: str, work: Callable[[Session], Any], tag: Any) -> Call:

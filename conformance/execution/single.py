@@ -65,6 +65,10 @@ class ScenarioRun:
         self.recorded: dict[str, Recorded] = {}
         self.insertion_order: list[Any] = []
 
+    def placement(self) -> dict[str, str]:
+        """Where each session ran, when the store spans several servers."""
+        return {"kit": self.session.where} if self.session.where else {}
+
     # --- helpers ------------------------------------------------------------
 
     def resolve(self, value: IdValue, names: dict[str, str | None]) -> str | None:

@@ -19,10 +19,17 @@ def failure_text(result: ScenarioResult) -> str:
         lines += _step_lines(numbers[step.setup], step)
     if result.not_run:
         lines.append(f"  ({result.not_run} later steps not run)")
+    if result.placement:
+        lines.append(f"  sessions: {placement_text(result.placement)}")
     violated = result.violated_rules
     if violated:
         lines.append(f"  rule broken: {', '.join(violated)}")
     return "\n".join(lines)
+
+
+def placement_text(placement: dict[str, str]) -> str:
+    """`kit on node1 at h:p, a on node2 at h:p`: where each session of a run ran."""
+    return ", ".join(f"{session} on {where}" for session, where in placement.items())
 
 
 def _step_lines(number: int, step: StepReport) -> list[str]:

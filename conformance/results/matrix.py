@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.results.outcome import ScenarioResult, StepReport, bounded
@@ -88,6 +88,7 @@ class ScenarioRecord:
     failure: StepFailure | None = None
     reason: str = ""  # why it was not applicable, or what stopped it
     fuzz: FuzzSummary | None = None  # set on the fuzzer's record only
+    placement: dict[str, str] = field(default_factory=dict)  # session -> node, on a cluster
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,6 +109,7 @@ class ScenarioRecord:
             failure=StepFailure(**failure) if failure else None,
             reason=data["reason"],
             fuzz=FuzzSummary(**fuzz) if fuzz else None,
+            placement=dict(data.get("placement") or {}),
         )
 
 
@@ -132,6 +134,7 @@ def record_of_result(nodeid: str, result: ScenarioResult, catalogue: Catalogue) 
     an error where only SHOULD rules are at stake is an error, never a warning."""
     base = _base(nodeid, result.scenario, catalogue)
     step = result.failure
+    base["placement"] = result.placement
     if step is None:
         return ScenarioRecord(**base, status=Status.PASSED)
     violated = result.violated_rules or result.scenario.all_rules

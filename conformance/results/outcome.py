@@ -44,6 +44,8 @@ class ScenarioResult:
     scenario: Scenario
     steps: list[StepReport] = field(default_factory=list)
     not_run: int = 0
+    # session -> where it ran, when the DSN names several servers (a cluster's nodes)
+    placement: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

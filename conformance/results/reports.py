@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import KitError
+from conformance.results.failure import placement_text
 from conformance.results.lint import LintReport
 from conformance.results.matrix import Matrix, ScenarioRecord, Status
 from conformance.results.outcome import bounded
@@ -155,6 +156,7 @@ def _scenario_data(record: ScenarioRecord) -> dict[str, Any]:
         },
         "reason": record.reason or None,
         "fuzz": None if record.fuzz is None else asdict(record.fuzz),
+        "placement": record.placement or None,
     }
 
 
@@ -256,6 +258,8 @@ def _failure_section(title: str, records: list[ScenarioRecord]) -> list[str]:
             f"- Actual: {_cell(failure.actual)}",
             f"- Database error: {_code(error) if (error := failure.database_error) else 'none'}",
         ]
+        if record.placement:
+            lines.append(f"- Sessions: {_cell(placement_text(record.placement))}")
         if failure.detail:
             lines += ["", "```text", failure.detail.replace("```", "'''"), "```"]
     return lines
