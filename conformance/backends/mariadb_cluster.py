@@ -29,6 +29,9 @@ from conformance.errors import KitError
 PROVIDER_PATHS = ("/usr/lib/galera/libgalera_smm.so", "/usr/lib/libgalera_smm.so")
 NODES = 3
 START_LIMIT = 90.0  # seconds a node may take to report Synced
+# mariadb-install-db's bootstrap server now and then dies of a segmentation fault on a
+# busy machine (seen in CI here); a fresh datadir then installs fine.
+INSTALL_ATTEMPTS = 3
 STOP_LIMIT = 30.0  # seconds a node may take to stop after SIGTERM, before SIGKILL
 POLL = 0.2
 STATE_FILE = "cluster.json"
@@ -155,10 +158,13 @@ class LocalCluster:
             "--skip-test-db",
             *self.user_option(),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            last = (done.stderr or done.stdout).strip().splitlines()[-1:]
-            raise KitError(f"mariadb-install-db failed in {node.datadir}: {' '.join(last)}")
+        for _ in range(INSTALL_ATTEMPTS):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode == 0:
+                return
+            shutil.rmtree(node.datadir, ignore_errors=True)  # the next attempt starts clean
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:]
+        raise KitError(f"mariadb-install-db failed in {node.datadir}: {' '.join(last)}")
 
     @staticmethod
     def user_option() -> list[str]:
