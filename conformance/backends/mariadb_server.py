@@ -416,11 +416,12 @@ class Databases:
             return None
         try:
             status = self.admin_execute("SHOW ENGINE INNODB STATUS", node=node)[0][2]
-            states = self.admin_execute(
-                "SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = %s",
-                (connection_id,),
-                node,
-            )
+            # SHOW PROCESSLIST, not information_schema.PROCESSLIST: the latter is copied
+            # into an Aria temporary table (its INFO column is LONGTEXT), and MariaDB
+            # 10.11 has crashed here (signal 11 in ha_maria::drop_table) freeing one while
+            # a node stopped. Columns: Id, User, Host, db, Command, Time, State, ...
+            listed = self.admin_execute("SHOW PROCESSLIST", node=node)
+            states = [(row[6],) for row in listed if row[0] == connection_id]
         except pymysql.err.MySQLError as exc:
             if error_code(exc) != ACCESS_DENIED_FOR_STATUS:
                 raise
