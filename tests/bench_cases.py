@@ -3,6 +3,7 @@ mid-append, and audit what is left. Engine test modules bring the server fixture
 
 from __future__ import annotations
 
+import json
 import select
 import subprocess
 import sys
@@ -294,3 +295,15 @@ def assert_kill_mid_append(
         assert retry_and_audit(session, backend, when, ids) is EXPECTED_RETRY[when]
         if after is not None:
             after(store)
+
+
+def bench_in_a_process(tmp_path: Path, ddl: Path, dsn: str, *options: str) -> tuple[int, dict]:
+    """`python -m conformance bench` in a process of its own, whose stores are named for
+    its pid and so told apart from those of the test's fixtures: (pid, JSON results)."""
+    output = tmp_path / "bench.json"
+    args = [sys.executable, "-m", "conformance", "bench", f"--ddl={ddl}", f"--dsn={dsn}"]
+    args += [f"--output={output}", "--rounds=1", *options]
+    bench = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = bench.communicate(timeout=600)
+    assert bench.returncode == 0, err
+    return bench.pid, json.loads(output.read_text())

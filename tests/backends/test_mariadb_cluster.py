@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
 import pytest
+from bench_cases import bench_in_a_process
 from helpers import one_error_line
 from races import REPEAT, backend_for, explain, race_scenarios, verdicts
 
@@ -340,14 +339,10 @@ def test_the_bench_runs_on_the_cluster_and_audits_every_store(
 ) -> None:
     """Writers spread over the nodes (as sessions are); every store audited, then dropped
     on every node. In a process of its own, whose databases are named for its pid."""
-    output = tmp_path / "bench.json"
-    args = [sys.executable, "-m", "conformance", "bench", f"--ddl={MARIADB_DDL}"]
-    args += [f"--dsn={galera_dsn}", f"--output={output}", "--rounds=1", "--duration=0.3"]
-    args += ["--writers=1,3", "--events=200", "--replays=10", "--hot-instances=2"]
-    bench = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, err = bench.communicate(timeout=600)
-    assert bench.returncode == 0, err
-    results = json.loads(output.read_text())
+    pid, results = bench_in_a_process(
+        tmp_path, MARIADB_DDL, galera_dsn, "--duration=0.3", "--writers=1,3", "--events=200",
+        "--replays=10", "--hot-instances=2",
+    )  # fmt: skip
     assert "Galera cluster of 3 nodes" in results["server_version"]
     assert {(e["workload"], e["writers"]) for e in results["appends"]} == {
         (w, n) for w in ("distinct", "bare", "hot") for n in (1, 3)
@@ -356,5 +351,5 @@ def test_the_bench_runs_on_the_cluster_and_audits_every_store(
     assert results["invariants"]["violations"] == []
     for connection in node_admins:
         with connection.cursor() as cursor:
-            cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{bench.pid}\\_%",))
+            cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{pid}\\_%",))
             assert cursor.fetchall() == ()
