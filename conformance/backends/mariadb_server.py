@@ -186,6 +186,10 @@ _TRANSACTION = re.compile(r"^---TRANSACTION ", re.MULTILINE)
 _THREAD_ID = re.compile(r"(?:MariaDB|MySQL) thread id (\d+)")
 
 
+def _text(value: bytes | None) -> str:
+    return bytes(value or b"").decode("utf-8", errors="replace")
+
+
 def lock_waiting_connections(innodb_status: str) -> set[int]:
     """Connection ids whose transaction is in LOCK WAIT, from SHOW ENGINE INNODB STATUS."""
     waiting = set()
@@ -415,19 +419,21 @@ class Databases:
         if self.cannot_see_locks:
             return None
         try:
-            status = self.admin_execute("SHOW ENGINE INNODB STATUS", node=node)[0][2]
+            raw_status = self.admin_execute("SHOW ENGINE INNODB STATUS", node=node, raw=True)
+            status = _text(raw_status[0][2])
             # SHOW PROCESSLIST, not information_schema.PROCESSLIST: the latter is copied
             # into an Aria temporary table (its INFO column is LONGTEXT), and MariaDB
             # 10.11 has crashed here (signal 11 in ha_maria::drop_table) freeing one while
             # a node stopped. Columns: Id, User, Host, db, Command, Time, State, ...
-            listed = self.admin_execute("SHOW PROCESSLIST", node=node)
-            states = [(row[6],) for row in listed if row[0] == connection_id]
+            # Both quote statements cut at a byte count: read them as bytes.
+            listed = self.admin_execute("SHOW PROCESSLIST", node=node, raw=True)
+            states = [_text(row[6]) for row in listed if int(row[0]) == connection_id]
         except pymysql.err.MySQLError as exc:
             if error_code(exc) != ACCESS_DENIED_FOR_STATUS:
                 raise
             self.cannot_see_locks = True
             return None
-        if any(_is_lock_wait(str(state)) for (state,) in states):
+        if any(_is_lock_wait(state) for state in states):
             return True
         return connection_id in lock_waiting_connections(status)
 
@@ -437,9 +443,15 @@ class Databases:
         params: tuple[Any, ...] | None = None,
         node: int = 0,
         synced: bool = False,
+        raw: bool = False,
     ) -> list[tuple[Any, ...]]:
         """Run one statement on this thread's own connection to `node`, opened on first
-        use; `synced` reads on a cluster wait until the node has caught up with it."""
+        use; `synced` reads on a cluster wait until the node has caught up with it.
+
+        `raw` returns text columns as bytes: InnoDB's status cuts the statements it
+        quotes at a byte count, so it can end inside a multi-byte character that no
+        decoder accepts.
+        """
         connections = self.local.__dict__.setdefault("connections", {})
         key = (node, synced and len(self.servers) > 1)
         connection = connections.get(key)
@@ -451,9 +463,13 @@ class Databases:
             connections[key] = connection
             with self.lock:
                 self.connections.append(connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
+        connection.use_unicode = not raw
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+        finally:
+            connection.use_unicode = True
 
     def close(self) -> None:
         """Wait for the threads, then drop every database still recorded; one line if any

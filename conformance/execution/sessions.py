@@ -191,9 +191,16 @@ class SessionPool:
         for name in names:
             if name in open_transactions and name in self.workers:
                 self.submit(name, _rollback_quietly, None)
-        with contextlib.suppress(CallStuck):
-            self.settle(CLEANUP_LIMIT)
-        self._cancel_unfinished(names)
+        try:
+            with contextlib.suppress(CallStuck):
+                self.settle(CLEANUP_LIMIT)
+        finally:  # whatever went wrong while settling, no thread outlives the pool
+            try:
+                self._cancel_unfinished(names)
+            finally:
+                self._stop(names)
+
+    def _stop(self, names: list[str]) -> None:
         for name in names:
             worker = self.workers.pop(name, None)
             if worker is not None:

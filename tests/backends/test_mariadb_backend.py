@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from conformance.backends.mariadb import MariadbBackend
 from conformance.backends.mariadb_script import split_statements
 from conformance.backends.mariadb_server import (
     CONNECT_TIMEOUT,
+    Databases,
+    Server,
     ServerSettings,
     product_version,
     redact,
@@ -425,3 +429,51 @@ def test_a_terminated_run_drops_every_database_it_made(
     with admin.cursor() as cursor:
         cursor.execute("SHOW DATABASES LIKE %s", (f"conformance\\_{pid}\\_%",))
         assert cursor.fetchall() == ()
+
+
+def test_a_lock_wait_shows_when_innodb_cuts_a_quoted_statement_inside_a_character(
+    admin: pymysql.Connection, mariadb_dsn: str
+) -> None:
+    """InnoDB's status quotes a waiting statement cut at a byte count: a statement of
+    four-byte characters is cut inside one, and the kit still reads the wait."""
+    name = f"conformance_test_{secrets.token_hex(4)}"
+    settings = ServerSettings.from_dsn(mariadb_dsn)
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    holder, waiter = settings.connect(name), settings.connect(name)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB")
+            cursor.execute("INSERT INTO t VALUES (1)")
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT id FROM t WHERE id = 1 FOR UPDATE")
+        waiting_sql = f"SELECT id /* {'🦆' * 2000} */ FROM t WHERE id = 1 FOR UPDATE"
+        outcome: list[object] = []
+
+        def wait_for_the_lock() -> None:
+            with waiter.cursor() as cursor:
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = 30")
+                cursor.execute("BEGIN")
+                cursor.execute(waiting_sql)
+                outcome.append(cursor.fetchall())
+
+        thread = threading.Thread(target=wait_for_the_lock)
+        thread.start()
+        databases = Databases([Server(mariadb_dsn)], lambda _: None)
+        try:
+            deadline = time.monotonic() + 20
+            seen = False
+            while not seen and time.monotonic() < deadline:
+                seen = bool(databases.waits_for_lock(waiter.thread_id()))
+            assert seen, "the waiting statement was never seen waiting"
+        finally:
+            with holder.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+            thread.join(30)
+            databases.close()
+        assert outcome == [((1,),)]
+    finally:
+        holder.close()
+        waiter.close()
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name}")

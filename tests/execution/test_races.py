@@ -181,3 +181,29 @@ def test_the_report_shows_the_waiting_step_and_its_later_outcome(
         "*rule broken: races.same_previous*",
     ])  # fmt: skip
     assert "Traceback" not in result.stdout.str()
+
+
+class LockChecksFail:
+    """A store whose lock-wait checks fail, as when the server drops the kit's
+    monitoring connection in the middle of a race."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def waiting(self, session: object) -> bool:
+        raise OSError("the monitoring connection was lost")
+
+
+def test_no_session_thread_outlives_a_race_whose_lock_checks_fail(tmp_path: Path) -> None:
+    scenario = next(s for s in race_scenarios() if s.name.startswith("two writers creating"))
+    with backend_for(SqliteBackend, f"sqlite://{tmp_path}/stores", SQLITE_DDL) as backend:
+        store = backend.create_store()
+        try:
+            with pytest.raises(OSError, match="monitoring connection"):
+                run_scenario(scenario, LockChecksFail(store), backend)  # type: ignore[arg-type]
+            assert session_threads() == []
+        finally:
+            store.close()
