@@ -12,6 +12,7 @@ The tests run on pytest-xdist workers by default (`-n auto` in pyproject.toml's 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -72,7 +73,11 @@ def pg_dsn() -> Iterator[str]:
     folder = Path(tempfile.gettempdir()) / f"conformance-embedded-pg-{run}"
     pgdata = folder / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)  # before get_server: xdist workers race to create it
-    server = get_server(pgdata, cleanup_mode="delete")
+    # One worker at a time: as root the package creates a system user with useradd, and
+    # on a fresh machine two workers doing it at once make one of them fail.
+    with open(folder / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = get_server(pgdata, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:
