@@ -12,6 +12,7 @@ The tests run on pytest-xdist workers by default (`-n auto` in pyproject.toml's 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import secrets
@@ -72,18 +73,28 @@ def pg_dsn() -> Iterator[str]:
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"{os.getpid()}-{secrets.token_hex(4)}"
     folder = Path(tempfile.gettempdir()) / f"conformance-embedded-pg-{run}"
     pgdata = folder / "pgdata"
-    pgdata.mkdir(parents=True, exist_ok=True)  # before get_server: xdist workers race to create it
-    # One worker at a time: as root the package creates a system user with useradd, and
-    # on a fresh machine two workers doing it at once make one of them fail.
-    with open(folder / "start.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = folder.parent / f"{folder.name}.lock"
+    # One worker at a time starts or stops it: as root the package creates a system user
+    # with useradd, which two workers on a fresh machine would run at once, and the last
+    # worker to leave deletes pgdata, which must not happen while another one starts.
+    with _locked(lock):
+        pgdata.mkdir(parents=True, exist_ok=True)
         server = get_server(pgdata, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:
-        server.cleanup()  # stops the server and deletes pgdata if no other worker uses it
-        if not pgdata.exists():
-            shutil.rmtree(folder, ignore_errors=True)
+        with _locked(lock):
+            server.cleanup()  # stops the server and deletes pgdata if no other worker uses it
+            if not pgdata.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                lock.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _check_reachable(dsn: str) -> None:

@@ -111,3 +111,33 @@ def engine_dsn(request: pytest.FixtureRequest, engine: str) -> str | None:
     """The DSN of an engine's test server, or None for SQLite (temporary files)."""
     fixture = DSN_FIXTURES.get(engine)
     return request.getfixturevalue(fixture) if fixture else None
+
+
+def engine_lacks(backend: type[Backend]) -> tuple[str, ...]:
+    """Every reason the backend gives for a scenario it cannot run (a capability or a
+    write form its engine lacks)."""
+    return (*backend.limitations.values(), *backend.missing_write_forms.values())
+
+
+def assert_corpus_passes(result: pytest.RunResult, backend: type[Backend]) -> None:
+    """Every bundled scenario passed, but those not applicable for something the engine
+    lacks, each named in the summary with one of the backend's own reasons."""
+    outcomes = result.parseoutcomes()
+    passed, skipped = outcomes.get("passed", 0), outcomes.get("skipped", 0)
+    assert (outcomes.get("failed", 0), outcomes.get("errors", 0)) == (0, 0), outcomes
+    assert passed + skipped == bundled_count(), outcomes
+    reasons = [line for line in result.outlines if ": not applicable: " in line]
+    assert len(reasons) == skipped, reasons
+    lacks = engine_lacks(backend)
+    assert all(any(reason in line for reason in lacks) for line in reasons), reasons
+
+
+def sqlite_not_applicable() -> int:
+    """Bundled scenarios needing what SQLite lacks (concurrent writers, a MERGE, a bulk
+    load): skipped, never passed."""
+    backend = SqliteBackend(None, DdlScript.read(SHIPPED_SQLITE_DDL))
+    try:
+        files = load_files(scenario_paths([bundled_scenarios()]))
+        return sum(1 for f in files for s in f.scenarios if not_applicable(s, backend))
+    finally:
+        backend.close()

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+from conformance.backends.write_forms import WriteRows, WriteSql, assignments
 from conformance.ddl_script import DdlScript
 from conformance.spec.profile import Profile, default_profile
 from conformance.spec.statements import Statements, statements_for
@@ -25,6 +26,9 @@ CAPABILITIES = {
     "sessions": "several connections to one store at once, each on its own thread, "
     "with begin / commit / rollback",
     "concurrent-writers": "two sessions can each hold an open write transaction at once",
+    "nul-in-text": "text values may hold a NUL byte",
+    "dynamic-typing": "a column keeps a value of whatever type the client binds (SQLite's "
+    "storage classes), so a name or id can be sent as bytes",
 }
 
 
@@ -72,6 +76,10 @@ class Session(ABC):
         finally:
             self.rollback()
 
+    def copy(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk-load `rows` with the engine's own statement (`WriteSql.copy_rows`)."""
+        raise NotImplementedError(f"this engine has no bulk load: {sql}")
+
     def cancel(self) -> None:  # noqa: B027 - optional: without it a stuck session is abandoned
         """Interrupt, from another thread, the statement this session is running."""
 
@@ -107,6 +115,8 @@ class Backend(ABC):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     # capability -> why this engine lacks it, shown when a scenario is not applicable
     limitations: ClassVar[dict[str, str]] = {}
+    # write form -> why this engine has no such statement (see `write_statement`)
+    missing_write_forms: ClassVar[dict[str, str]] = {}
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
@@ -144,6 +154,35 @@ class Backend(ABC):
 
     @abstractmethod
     def server_version(self) -> str: ...
+
+    # write form -> the INSERT verb that sends it (`INSERT OR REPLACE INTO`, `REPLACE INTO`)
+    write_verbs: ClassVar[dict[str, str]] = {}
+    # the upsert's clause after VALUES, `{sets}` standing for `col = <new value>, ...`
+    # and `{}` in `upsert_value` for a column's name
+    upsert_clause: ClassVar[str] = ""
+    upsert_value: ClassVar[str] = ""
+
+    def write_statement(self, form: str, rows: WriteRows, on: str) -> WriteSql:
+        """A write step's rows in `form` (see scenario.objects.WRITE_FORMS), in this
+        engine's dialect: a multi-row INSERT, with the verb `write_verbs` names or the
+        upsert clause; `write_form_missing` says why any other form is not applicable."""
+        if form in self.write_verbs:
+            return rows.insert(self.write_verbs[form])
+        if form == "upsert" and self.upsert_clause:
+            sets = assignments(rows.updated(on), self.upsert_value)
+            return rows.insert(after=self.upsert_clause.format(on=rows.name(on), sets=sets))
+        if form != "insert":
+            raise NotImplementedError(form)
+        return rows.insert()
+
+    def write_form_missing(self, form: str) -> str | None:
+        """Why this engine has no statement of `form`; None when it has one."""
+        if form in self.missing_write_forms:
+            return self.missing_write_forms[form]
+        renders = (form == "insert" or form in self.write_verbs
+                   or (form == "upsert" and bool(self.upsert_clause))
+                   or type(self).write_statement is not Backend.write_statement)  # fmt: skip
+        return None if renders else f"the {self.name} backend renders no {form!r} statement"
 
     @classmethod
     def not_applicable(cls, needed: Iterable[str]) -> str | None:

@@ -37,6 +37,9 @@ REJECTIONS = {
     4025: "CHECK constraint (MariaDB)",
     3819: "CHECK constraint (MySQL)",
     1644: "SIGNAL from a trigger",
+    # A value the column cannot hold, refused rather than cut (strict mode).
+    1406: "value too long for its column",
+    1264: "value out of range for its column",
     # On a Galera cluster also the certification failure of the writer that commits
     # second, raised by its COMMIT (or by its next statement once the winner's
     # write set has aborted it): the cluster's way of saying a concurrent writer won.
@@ -146,7 +149,20 @@ class MariadbStore(Store):
 class MariadbBackend(Backend):
     name = "mariadb"
     # InnoDB locks rows, not tables: writers to different rows never wait for each other.
-    capabilities = frozenset({"sessions", "concurrent-writers"})
+    capabilities = frozenset({"sessions", "concurrent-writers", "nul-in-text"})
+    limitations = {  # noqa: RUF012 - a class constant, never mutated
+        "dynamic-typing": "MariaDB columns have one type: bytes sent to a text column are "
+        "converted to its character set",
+    }
+
+    missing_write_forms = {  # noqa: RUF012 - a class constant, never mutated
+        "merge": "MariaDB has no MERGE statement",
+        "copy": "the kit does not send LOAD DATA LOCAL INFILE, MariaDB's bulk load, yet",
+    }
+
+    write_verbs = {"replace": "REPLACE INTO", "ignore": "INSERT IGNORE INTO"}  # noqa: RUF012
+    # The conflict target is whichever unique key the row hits.
+    upsert_clause, upsert_value = "ON DUPLICATE KEY UPDATE {sets}", "VALUES({})"
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)

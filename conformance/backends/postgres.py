@@ -35,6 +35,7 @@ from psycopg.types.string import TextLoader
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
 from conformance.backends.builder import StoreBuilder
 from conformance.backends.pgscript import Statement, split_script
+from conformance.backends.write_forms import WriteRows, WriteSql, assignments
 from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
 from conformance.spec.statements import to_format_style
@@ -65,6 +66,11 @@ class PostgresSession(Session):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cursor = self.connection.execute(to_format_style(sql), tuple(params))
         return cursor.fetchall() if cursor.description else []
+
+    def copy(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def prepare(self, sql: str, params: Sequence[Any]) -> None:
         """PREPARE analyses a query without running it; other statements (CALL) run in a
@@ -162,6 +168,38 @@ def _position(exc: psycopg.Error) -> int | None:
 class PostgresBackend(Backend):
     name = "postgresql"
     capabilities = frozenset({"sessions", "concurrent-writers"})
+    limitations = {  # noqa: RUF012 - a class constant, never mutated
+        "dynamic-typing": "PostgreSQL columns have one type: bytes are bytea, which a text "
+        "column refuses before any rule of the DDL is asked",
+        "nul-in-text": "PostgreSQL text cannot hold a NUL byte: no client can send one",
+    }
+
+    missing_write_forms = {  # noqa: RUF012 - a class constant, never mutated
+        "replace": "PostgreSQL has no REPLACE: its conflict clauses are DO NOTHING (ignore) "
+        "and DO UPDATE (upsert)",
+    }
+
+    def write_statement(self, form: str, rows: WriteRows, on: str) -> WriteSql:
+        # A supplied sequence needs OVERRIDING SYSTEM VALUE past GENERATED ALWAYS, which
+        # any client with INSERT may write.
+        overriding = "OVERRIDING SYSTEM VALUE" if "sequence" in rows.columns else ""
+        if form == "ignore":
+            return rows.insert(between=overriding, after="ON CONFLICT DO NOTHING")
+        if form == "upsert":
+            sets = assignments(rows.updated(on), "EXCLUDED.{}")
+            after = f"ON CONFLICT ({rows.name(on)}) DO UPDATE SET {sets}"
+            return rows.insert(between=overriding, after=after)
+        if form == "merge":
+            return _merge(rows, on, overriding)
+        if form == "copy":
+            sql = f"COPY {rows.table} ({rows.names}) FROM STDIN"
+            return WriteSql(sql, copy_rows=rows.tuples)
+        return rows.insert(between=overriding)
+
+    def write_form_missing(self, form: str) -> str | None:
+        if form == "merge" and self.version_number < 150000:
+            return f"MERGE came with PostgreSQL 15; this server is {self.server_version()}"
+        return super().write_form_missing(form)
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
@@ -177,6 +215,7 @@ class PostgresBackend(Backend):
         self.counter = itertools.count(1)
         self.token = secrets.token_hex(4)
         self.version = ""
+        self.version_number = 0  # e.g. 150004, known once prepared
 
     # --- connections ----------------------------------------------------------
 
@@ -211,6 +250,7 @@ class PostgresBackend(Backend):
         except psycopg.Error as exc:
             raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
         self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
+        self.version_number = admin.info.server_version
         try:
             probe = self.build_schema(admin)
         except psycopg.Error as exc:
@@ -429,3 +469,19 @@ def _libpq_reason(message: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _merge(rows: WriteRows, on: str, overriding: str) -> WriteSql:
+    """MERGE of one row: updates every other column sent when `on` matches, else inserts."""
+    (row,) = rows.rows
+    target = rows.name(on)
+    names = rows.updated(on)
+    sets = ", ".join(f"{n} = ?" for n in names)
+    insert_values = ", ".join("?" for _ in rows.columns)
+    sql = (
+        f"MERGE INTO {rows.table} USING (SELECT 1) AS source ON {target} = ? "
+        f"WHEN MATCHED THEN UPDATE SET {sets} "
+        f"WHEN NOT MATCHED THEN INSERT ({rows.names}) {overriding} VALUES ({insert_values})"
+    )
+    updated = [row.get(c) for c in rows.columns if c != on]
+    return WriteSql(sql, (row.get(on), *updated, *(row.get(c) for c in rows.columns)))

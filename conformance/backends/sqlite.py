@@ -210,11 +210,20 @@ def memory_folder() -> str | None:
 
 class SqliteBackend(Backend):
     name = "sqlite"
-    capabilities = frozenset({"single-writer", "sessions"})
+    capabilities = frozenset({"single-writer", "sessions", "dynamic-typing", "nul-in-text"})
     limitations = {  # noqa: RUF012 - a class constant, never mutated
         "concurrent-writers": "SQLite allows one writer at a time: BEGIN IMMEDIATE takes the "
         "database's write lock, so a second writer waits until the first one ends",
     }
+
+    missing_write_forms = {  # noqa: RUF012 - a class constant, never mutated
+        "merge": "SQLite has no MERGE statement",
+        "copy": "SQLite has no bulk-load statement (the shell's .import sends INSERTs)",
+    }
+
+    write_verbs = {"replace": "INSERT OR REPLACE INTO", "ignore": "INSERT OR IGNORE INTO"}  # noqa: RUF012
+    # No conflict target: any unique key the row hits.
+    upsert_clause, upsert_value = "ON CONFLICT DO UPDATE SET {sets}", "excluded.{}"
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)

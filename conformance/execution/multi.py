@@ -36,6 +36,7 @@ from conformance.execution.snapshot import (
     describe_step,
     normalize_id,
     normalized_append,
+    row_text,
     sent_row,
 )
 from conformance.results.outcome import ScenarioResult, StepReport
@@ -43,6 +44,7 @@ from conformance.scenario.objects import (
     SESSION_STEPS,
     Append,
     AppendStep,
+    DefineStep,
     RaceStep,
     ReplayStep,
     Scenario,
@@ -185,6 +187,11 @@ class ConcurrentRun(ScenarioRun):
         if isinstance(step, ReplayStep):
             work = self.replay_work(step.entity, step.entity_key)
             return self.pool.submit(step.session, work, Handed(step, in_transaction))
+        if isinstance(step, DefineStep):
+            assert self.sql.define is not None  # a profile without definitions skips it
+            values = {"entity": step.entity, "event": step.event}
+            work = self.statement(self.sql.define.sql, self.sql.define.bind(values))
+            return self.pool.submit(step.session, work, Handed(step, in_transaction))
         assert isinstance(step, TransactionStep)
         if step.action == "begin":
             self.open_transactions.add(step.session)
@@ -252,6 +259,10 @@ class ConcurrentRun(ScenarioRun):
             report = self.judge_replay(step, attempt)
         elif isinstance(step, AppendStep):
             report = self.judge_session_append(handed, attempt, call.session)
+        elif isinstance(step, DefineStep):
+            summary = f"define {step.entity!r}/{step.event!r}"
+            passed = attempt.outcome.value == step.expect
+            report = self.report(step, summary, step.expect, attempt, passed=passed)
         else:
             report = self.judge_transaction(step, attempt, call.session)
         summary = f"[{call.session}] {report.summary}" + (" <... completed>" if call.waited else "")
@@ -323,8 +334,18 @@ class ConcurrentRun(ScenarioRun):
                 self.insertion_order.remove(normalize_id(event_id))
 
     def store_check(self, step: Step) -> list[StepReport]:
-        """The committed store holds exactly the appends that must be there."""
-        actual = stored_rows(self.snapshot())
+        """The committed store holds exactly the appends that must be there, and each
+        defined pair once, however many sessions defined it."""
+        snapshot = self.snapshot()
+        repeated = [pair for pair, count in snapshot.definitions.items() if count > 1]
+        if repeated:
+            return [
+                self.report(step, "the committed definitions", "each pair once", None,
+                            passed=False, actual=f"{row_text(repeated[0])} stored "
+                            f"{snapshot.definitions[repeated[0]]} times",
+                            violated=("definitions.idempotent",))
+            ]  # fmt: skip
+        actual = stored_rows(snapshot)
         if actual == self.committed:
             return []
         extra, missing = actual - self.committed, self.committed - actual

@@ -21,6 +21,7 @@ from conformance.scenario.objects import (
     Symbol,
     TruncateStep,
     UpdateStep,
+    WriteStep,
 )
 from conformance.spec.profile import CLIENT_EVENT_IDS, DEFINITIONS, TABLE_WRITES
 
@@ -45,9 +46,24 @@ def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> Scenario
 def not_applicable(scenario: Scenario, backend: Backend) -> str | None:
     """Why the scenario cannot run here: the engine lacks a capability, or the DDL (as its
     profile says) lacks something the scenario needs. None if it can run."""
-    return backend.not_applicable(scenario.requirements) or backend.profile.not_applicable(
-        profile_needs(scenario), backend.client_statements.client_event_ids
+    return (
+        backend.not_applicable(scenario.requirements)
+        or backend.profile.not_applicable(
+            profile_needs(scenario), backend.client_statements.client_event_ids
+        )
+        or _write_forms_not_applicable(scenario, backend)
     )
+
+
+def _write_forms_not_applicable(scenario: Scenario, backend: Backend) -> str | None:
+    forms = [step.form for step in scenario.steps if isinstance(step, WriteStep)]
+    if not forms:
+        return None
+    for form in dict.fromkeys(forms):
+        missing = backend.write_form_missing(form)
+        if missing is not None:
+            return f"{form}: {missing}"
+    return write_form_not_applicable(backend)
 
 
 def write_form_not_applicable(backend: Backend, sends_event_id: bool = True) -> str | None:
@@ -104,5 +120,5 @@ def _sends_own_event_ids(steps: tuple[Step, ...]) -> bool:
 def _appends(step: Step) -> Iterator[Append]:
     if isinstance(step, AppendStep):
         yield step.append
-    elif isinstance(step, RaceStep):
+    elif isinstance(step, (RaceStep, WriteStep)):
         yield from step.appends

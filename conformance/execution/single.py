@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.write_forms import WriteRows
 from conformance.execution.snapshot import (
     Attempt,
     Recorded,
@@ -21,6 +22,7 @@ from conformance.execution.snapshot import (
     StoreUnreadable,
     describe_append,
     describe_step,
+    describe_write,
     normalize_id,
     normalized_append,
     sent_row,
@@ -39,12 +41,15 @@ from conformance.scenario.objects import (
     ReplayStep,
     Scenario,
     Step,
+    Suffixed,
     Symbol,
     Target,
     TruncateStep,
     UpdateStep,
+    WriteStep,
     new_uuid,
 )
+from conformance.spec.model import AppendRequest, StoreState, judge_rows
 from conformance.spec.statements import Statement
 
 ATOMICITY_RULE = "atomicity.no_trace"
@@ -76,6 +81,8 @@ class ScenarioRun:
             return names.setdefault(value.name, new_uuid())
         if isinstance(value, Literal):
             return value.value
+        if isinstance(value, Suffixed):
+            return f"{names.setdefault(value.name, new_uuid())}{value.suffix}"
         return new_uuid()
 
     @staticmethod
@@ -297,6 +304,82 @@ class ScenarioRun:
             detail=before.diff(after) or "no row was added",
         )
 
+    def write_values(self, a: Append, with_previous: bool) -> dict[str, Any]:
+        """One row of a write step by spec name, its symbols resolved as an append's are."""
+        event_id = self.bind(a.name, self.resolve(a.event_id, self.event_ids), self.event_ids)
+        values: dict[str, Any] = {"entity": a.entity, "entityKey": a.entity_key,
+                                  "event": a.event, "data": a.data, "eventId": event_id}  # fmt: skip
+        values["commandId"] = self.bind(
+            a.command_name, self.resolve(a.command_id, self.command_ids), self.command_ids
+        )
+        if with_previous:
+            previous = a.previous_id
+            values["previousId"] = (
+                None if previous is None else self.resolve(previous, self.event_ids)
+            )
+        return {**values, **dict(a.supplied)}
+
+    def write(self, step: WriteStep) -> StepReport:
+        """Send the rows in the step's form; judge what the store holds afterwards."""
+        with_previous = any(a.previous_id is not None for a in step.appends)
+        rows = tuple(self.write_values(a, with_previous) for a in step.appends)
+        columns = tuple(rows[0])
+        sql = self.backend.write_statement(
+            step.form, WriteRows(self.backend.profile, columns, rows), step.on
+        )
+        before = self.snapshot()
+        if sql.copy_rows is not None:
+            copy_rows = sql.copy_rows
+            attempt = self.guarded(
+                lambda: _no_rows(lambda: self.session.copy(sql.sql, copy_rows)), sql.sql
+            )
+        else:
+            attempt = self.attempt(sql.sql, sql.params)
+        after = self.snapshot()
+        report = self.judge_written(step, attempt, before, after, rows)
+        if report.passed and attempt.outcome is Outcome.ACCEPTED and step.expect != "unchanged":
+            for a, values in zip(step.appends, rows, strict=True):
+                self.insertion_order.append(normalize_id(values["eventId"]))
+                if a.name:
+                    self.recorded[a.name] = Recorded(
+                        a.event, a.data, normalize_id(values["eventId"])
+                    )
+        return report
+
+    def judge_written(
+        self,
+        step: WriteStep,
+        attempt: Attempt,
+        before: Snapshot,
+        after: Snapshot,
+        rows: tuple[dict[str, Any], ...],
+    ) -> StepReport:
+        summary = describe_write(step)
+        if step.expect == "rejected" or (
+            step.expect in ("assigned", "exact") and attempt.outcome is Outcome.REJECTED
+        ):
+            return self.judge_write(step, summary, "rejected", attempt, before, after, None)
+        if step.expect == "unchanged":
+            unchanged = after == before and attempt.outcome is not Outcome.ERROR
+            actual = ("unchanged" if after == before else "changed") + f" ({attempt.outcome.value})"
+            return self.report(step, summary, "unchanged", attempt, passed=unchanged,
+                               actual=actual, detail=before.diff(after),
+                               violated=_only_added_blame(before, after, rows))  # fmt: skip
+        if attempt.outcome is not Outcome.ACCEPTED:
+            return self.report(step, summary, step.expect, attempt, passed=False)
+        problems = _written_problems(before, after, rows, assigned=step.expect == "assigned")
+        if not problems:
+            return self.report(step, summary, step.expect, attempt, passed=True)
+        return self.report(
+            step,
+            summary,
+            step.expect,
+            attempt,
+            passed=False,
+            actual=problems[0],
+            detail="\n".join([*problems[1:], before.diff(after)]),
+        )
+
     def replay(self, step: ReplayStep) -> StepReport:
         return self.judge_replay(step, self.replay_attempt(step.entity, step.entity_key))
 
@@ -466,6 +549,7 @@ class ScenarioRun:
             TruncateStep: self.truncate,
             ReapplyStep: self.reapply,
             CheckStep: self.check,
+            WriteStep: self.write,
         }
         try:
             return handlers[type(step)](step)
@@ -569,3 +653,59 @@ def _autopopulation_problems(rows: list[Row], insertion_order: list[Any]) -> lis
     if by_sequence != insertion_order:
         return [f"sequence order {by_sequence} differs from insertion order {insertion_order}"]
     return []
+
+
+def _no_rows(action: Callable[[], None]) -> list[Row]:
+    action()
+    return []
+
+
+def _only_added_blame(
+    before: Snapshot, after: Snapshot, rows: tuple[dict[str, Any], ...]
+) -> tuple[str, ...] | None:
+    """A conflicting write that changed no stored event but was stored beside it went
+    through as a plain insert: the store lacks the key it conflicts on, so blame the rules
+    a plain insert of these rows breaks (None: the step's own rules)."""
+    if before.events - after.events or after.events == before.events:
+        return None
+    try:
+        state = StoreState(definitions={tuple(map(str, pair)) for pair in before.definitions})
+        for row in sorted(before.events, key=lambda row: row[8]):
+            state.add(_request(row))
+        verdicts = judge_rows(state, [_request(sent_row(v, v["eventId"])) for v in rows])
+    except (AssertionError, TypeError):  # the store holds what the model cannot: no opinion
+        return None
+    rules = tuple(dict.fromkeys(rule for verdict in verdicts for rule in verdict.rules))
+    return rules or None
+
+
+def _request(row: Sequence[Any]) -> AppendRequest:
+    values = [None if v is None else v if isinstance(v, bytes) else str(v) for v in row[:7]]
+    return AppendRequest(*values)
+
+
+def _written_problems(
+    before: Snapshot, after: Snapshot, rows: tuple[dict[str, Any], ...], assigned: bool
+) -> list[str]:
+    """What is wrong with the store after an accepted write: it must hold exactly the rows
+    sent besides what it held, and where `assigned`, the database's own sequence (the client's only when it is the next number; after
+    every earlier one) and ts in place of the supplied values."""
+    added, removed = after.events - before.events, before.events - after.events
+    sent = sorted(map(repr, (sent_row(values, values["eventId"]) for values in rows)))
+    stored = sorted(repr(normalized_append(list(row[:7]))) for row in added.elements())
+    if removed or stored != sent or after.definitions != before.definitions:
+        return ["accepted, but the store does not hold exactly the rows sent"]
+    if not assigned:
+        return []
+    last = max((row[8] for row in before.events), default=None)
+    problems = []
+    for row in added.elements():
+        supplied = next(v for v in rows if normalize_id(v["eventId"]) == normalize_id(row[4]))
+        next_number = (last or 0) + 1  # the client's value is harmless when it is this one
+        if "sequence" in supplied and row[8] == supplied["sequence"] != next_number:
+            problems.append(f"accepted with the client's sequence {row[8]}")
+        elif last is not None and row[8] <= last:
+            problems.append(f"stored with sequence {row[8]}, before the last one ({last})")
+        if "ts" in supplied and str(row[7])[:10] == str(supplied["ts"])[:10]:
+            problems.append(f"accepted with the client's ts {short(row[7])}")
+    return problems

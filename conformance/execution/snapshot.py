@@ -20,10 +20,12 @@ from conformance.scenario.objects import (
     ReapplyStep,
     ReplayStep,
     Step,
+    Suffixed,
     Symbol,
     TransactionStep,
     TruncateStep,
     UpdateStep,
+    WriteStep,
 )
 
 
@@ -97,11 +99,20 @@ def describe_append(a: Append) -> str:
             parts.append(f"{label}={value.name}")
         elif isinstance(value, Literal):
             parts.append(f"{label}={short(value.value, 44)}")
+        elif isinstance(value, Suffixed):
+            parts.append(f"{label}={value.name}+{value.suffix!r}")
     if a.previous_id is None:
         parts.append("(first event)")
     if a.data != "{}":
         parts.append(f"data={short(a.data, 40)}")
+    parts += [f"{column}={short(value, 40)}" for column, value in a.supplied]
     return " ".join(parts)
+
+
+def describe_write(step: WriteStep) -> str:
+    rows = "; ".join(describe_append(a).removeprefix("append ") for a in step.appends)
+    on = f" on {step.on}" if step.form in ("upsert", "merge") else ""
+    return f"write ({step.form}{on}) {rows}"
 
 
 APPEND_ORDER = ("entity", "entityKey", "event", "data", "eventId", "commandId", "previousId")
@@ -133,6 +144,8 @@ def describe_step(step: Step) -> str:
         return f"check {step.check}"
     if isinstance(step, TransactionStep):
         return step.action
+    if isinstance(step, WriteStep):
+        return describe_write(step)
     return "race"
 
 

@@ -31,7 +31,7 @@ from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from conformance.backends.base import Backend, Outcome
-from conformance.execution.run import run_scenario
+from conformance.execution.run import run_scenario, write_form_not_applicable
 from conformance.execution.single import ScenarioRun
 from conformance.fuzz.budget import DEFAULT_EXAMPLES, STEPS_PER_EXAMPLE
 from conformance.results.outcome import ScenarioResult, StepReport
@@ -56,6 +56,7 @@ from conformance.scenario.objects import (
     Target,
     TruncateStep,
     UpdateStep,
+    WriteStep,
 )
 from conformance.scenario.selfcheck import self_check
 from conformance.scenario.writer import DEFAULT_DATA, LONG_DATA, scenario_yaml
@@ -68,6 +69,7 @@ from conformance.spec.model import (
     Verdict,
     judge_append,
     judge_define,
+    judge_write,
     uuid_key,
 )
 
@@ -129,7 +131,11 @@ ACTIONS = (
     "replay",
     "reapply",
     "check_autopopulated",
+    "write",
 )
+# Write forms the fuzzer sends rows in, where the engine has them (see WriteStep).
+WRITE_FORMS = ("insert", "insert", "replace", "ignore", "upsert", "merge", "copy")
+SUPPLIED = (("sequence", 1), ("sequence", 2**63 - 1), ("ts", "2001-01-01 00:00:00"))
 CHAIN_MISTAKES = ("again first", "null previous", "stale", "other stream", "unknown", "malformed")
 NAME_MISTAKES = (
     "misapplied event",
@@ -541,6 +547,68 @@ class StoreMachine(RuleBasedStateMachine):
             return  # it would change nothing, so it could show nothing
         self.perform(replace(step, rules=verdict.rules))
 
+    def write(self, dice: Dice, data: str) -> None:
+        """One or two rows in a form the engine has: a valid row, or one reusing a stored
+        event's ids or previousId (a conflict that REPLACE, an upsert or a MERGE would
+        resolve by changing the stored event), or a row supplying sequence or ts."""
+        forms = [f for f in WRITE_FORMS if self.backend.write_form_missing(f) is None]
+        form = dice.pick(forms)
+        if form is None or not self.client_ids or write_form_not_applicable(self.backend):
+            return
+        first = self.valid_append(dice, data)
+        reused = dice.pick(self.model.state.events)
+        kinds = ["valid", "same eventId", "same commandId", "same previous", "supplied"]
+        kinds += ["nul id"] if "nul-in-text" in self.backend.capabilities else []
+        kinds += ["bytes key"] if "dynamic-typing" in self.backend.capabilities else []
+        kind = dice.pick(kinds)
+        if kind == "same eventId" and reused is not None:
+            first = _replace(first, event_id=reused.event_id)
+        elif kind == "same commandId" and reused is not None:
+            first = _replace(first, command_id=reused.command_id)
+        elif kind == "nul id" and reused is not None:  # a C-string reader sees the used id
+            first = _replace(first, event_id=reused.event_id + "\0")
+        elif kind == "bytes key":
+            first = _replace(first, entity_key=str(first.entity_key).encode(), previous_id=None)
+        elif kind == "same previous" and reused is not None and reused.previous_id is not None:
+            first = _replace(first, entity=reused.entity, entity_key=reused.entity_key,
+                             previous_id=reused.previous_id)  # fmt: skip
+        requests = [first]
+        other = [s for s in self.streams() if s != (first.entity, first.entity_key)]
+        # merge sends one row; ignore skips rows one by one, so a second row could stay
+        if form not in ("merge", "ignore") and kind != "supplied" and dice.flag() and other:
+            requests.append(self.valid_append(dice, DEFAULT_DATA, dice.pick(other)))
+        supplied = (dice.pick(SUPPLIED),) if kind == "supplied" else ()
+        verdict = judge_write(self.model.state, form, requests)
+        if len(verdict.broken) > 1 or (supplied and not verdict.accepted):
+            return
+        expect = (
+            "assigned" if supplied
+            else "accepted" if verdict.accepted
+            else "rejected" if form in ("insert", "copy")
+            else "unchanged"
+        )  # fmt: skip
+        rules = verdict.rules or (
+            ("autopopulation.assigned",) if supplied else ("chain.previous_exists",)
+        )
+        appends = tuple(
+            Append(r.entity, r.entity_key, r.event, r.data, Literal(r.event_id),
+                   Literal(r.command_id), None if r.previous_id is None
+                   else Literal(r.previous_id),
+                   f"e{int(r.event_id[-12:])}" if verdict.accepted and r.event_id else None,
+                   supplied=supplied)
+            for r in requests
+        )  # fmt: skip
+        stored_before = len(self.run.insertion_order)
+        self.perform(WriteStep(HERE, rules, form, appends, expect))
+        if len(self.run.insertion_order) > stored_before:  # accepted: the model stores it too
+            self.model.write(form, requests)
+            for a in appends:
+                if a.name:
+                    self.names[uuid_key(a.event_id.value) or ""] = a.name  # type: ignore[union-attr]
+        for request in requests:
+            if isinstance(request.entity, str) and isinstance(request.entity_key, str):
+                self.replay_stream(request.entity, request.entity_key, record=False)
+
     def reapply(self, dice: Dice, data: str) -> None:
         self.perform(ReapplyStep(HERE, ("schema.reapply",)))
 
@@ -669,6 +737,8 @@ def _scenario_steps(divergence: Divergence) -> list[Step]:
 
 def _accepted(step: Step) -> bool:
     """Expected to be accepted (or a read): the model blames no rule for it."""
-    return (
-        not isinstance(step, (UpdateStep, DeleteStep)) and getattr(step, "expect", "") != "rejected"
+    return not isinstance(step, (UpdateStep, DeleteStep)) and getattr(step, "expect", "") not in (
+        "rejected",
+        "unchanged",
+        "assigned",
     )

@@ -37,11 +37,14 @@ from conformance.scenario.objects import (
     Scenario,
     ScenarioFile,
     Step,
+    Suffixed,
     Symbol,
     Target,
     TransactionStep,
     TruncateStep,
     UpdateStep,
+    Value,
+    WriteStep,
 )
 from conformance.scenario.schedule import schedule_problems
 from conformance.spec.catalogue import Catalogue, load_catalogue
@@ -113,8 +116,8 @@ def _validate(data: Any, lines: dict[JsonPath, int], shown: str) -> None:
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "anyOf" and "step" in str(error.schema.get("description", "")):
         return (
-            "a step needs one of define, append, replay, update, delete, truncate, reapply, "
-            "check, begin, commit, rollback, race"
+            "a step needs one of define, append, write, replay, update, delete, truncate, "
+            "reapply, check, begin, commit, rollback, race"
         )
     if error.validator == "oneOf" and "Transaction" in str(error.schema.get("description", "")):
         return "a step does one of begin, commit, rollback, not several"
@@ -207,6 +210,12 @@ class _Builder:
         if "race" in raw:
             appends = tuple(self.append(item["append"]) for item in raw["race"])
             return RaceStep(loc, rules, appends, raw["expect"])
+        if "write" in raw:
+            appends = tuple(self.append(row) for row in raw["rows"])
+            self.check_write(raw, appends, path)
+            return WriteStep(
+                loc, rules, raw["write"], appends, raw["expect"], raw.get("conflict", "eventId")
+            )
         if "define" in raw:
             return DefineStep(
                 loc, rules, raw["define"]["entity"], raw["define"]["event"], raw["expect"]
@@ -232,33 +241,40 @@ class _Builder:
     @staticmethod
     def id_value(raw: dict[str, Any], symbolic: str, literal: str) -> IdValue:
         if literal in raw:
-            return Literal(raw[literal])
+            return _literal_id(raw[literal])
         if symbolic in raw:
             return Symbol(raw[symbolic])
         return Fresh()
 
     def append(self, raw: dict[str, Any]) -> Append:
-        data = raw.get("data", "{}")
-        if isinstance(data, dict):
-            data = data["repeat"] * data["times"]
         previous: IdValue | None = None
         if "previous" in raw or "previousId" in raw:
             previous = self.id_value(raw, "previous", "previousId")
         name = raw.get("id")
         event_id = (
-            Literal(raw["eventId"]) if "eventId" in raw else Symbol(name) if name else Fresh()
+            _literal_id(raw["eventId"]) if "eventId" in raw else Symbol(name) if name else Fresh()
         )
         return Append(
-            entity=raw["entity"],
-            entity_key=raw["entityKey"],
-            event=raw["event"],
-            data=data,
+            entity=_value(raw["entity"]),
+            entity_key=_value(raw["entityKey"]),
+            event=_value(raw["event"]),
+            data=_value(raw.get("data", "{}")),
             event_id=event_id,
             command_id=self.id_value(raw, "command", "commandId"),
             previous_id=previous,
             name=name,
             command_name=raw.get("command"),
+            supplied=tuple((column, raw[column]) for column in ("sequence", "ts") if column in raw),
         )
+
+    def check_write(self, raw: dict[str, Any], appends: tuple[Append, ...], path: JsonPath) -> None:
+        """Rows of one statement send the same columns; a MERGE sends one row."""
+        supplied = {tuple(column for column, _ in a.supplied) for a in appends}
+        if len(supplied) > 1:
+            raise self.fail((*path, "rows"), "every row of one write supplies the same columns "
+                            "(sequence, ts): one statement has one column list")  # fmt: skip
+        if raw["write"] == "merge" and len(appends) > 1:
+            raise self.fail((*path, "rows"), "a merge sends one row")
 
     @staticmethod
     def target(raw: dict[str, Any]) -> Target:
@@ -274,6 +290,8 @@ class _Builder:
         """Every symbolic name used must be bound by an `id:` in the history or an earlier step."""
         bound = set(known)
         for index, step in enumerate(steps):
+            if isinstance(step, WriteStep):  # its rows may name each other, even themselves
+                bound.update(a.name for a in step.appends if a.name)
             for name, where in _references(step):
                 if name not in bound:
                     raise self.fail(
@@ -283,19 +301,43 @@ class _Builder:
             bound.update(a.name for a in _appends_of(step) if a.name)
 
 
+def _value(raw: Any) -> Value:
+    """Text as written; `{repeat: s, times: n}` is s n times; `{bytes: s}` is s as bytes."""
+    if isinstance(raw, dict):
+        if "bytes" in raw:
+            return str(raw["bytes"]).encode()
+        return raw["repeat"] * raw["times"]
+    return raw
+
+
+def _literal_id(raw: Any) -> IdValue:
+    if isinstance(raw, dict):
+        return Suffixed(raw["of"], raw["plus"])
+    return Literal(raw)
+
+
 def _appends_of(step: Step) -> tuple[Append, ...]:
-    if isinstance(step, RaceStep):
+    if isinstance(step, (RaceStep, WriteStep)):
         return step.appends
     return (step.append,) if isinstance(step, AppendStep) else ()
 
 
 def _references(step: Step) -> Iterator[tuple[str, JsonPath]]:
+    for i, a in enumerate(_appends_of(step) if isinstance(step, WriteStep) else ()):
+        for key, value in (("eventId", a.event_id), ("commandId", a.command_id),
+                           ("previousId", a.previous_id)):  # fmt: skip
+            if isinstance(value, Suffixed):
+                yield value.name, ("rows", i, key, "of")
     if isinstance(step, AppendStep) and isinstance(step.append.previous_id, Symbol):
         yield step.append.previous_id.name, ("append", "previous")
     elif isinstance(step, RaceStep):
         for i, a in enumerate(step.appends):
             if isinstance(a.previous_id, Symbol):
                 yield a.previous_id.name, ("race", i, "append", "previous")
+    elif isinstance(step, WriteStep):
+        for i, a in enumerate(step.appends):
+            if isinstance(a.previous_id, Symbol):
+                yield a.previous_id.name, ("rows", i, "previous")
     elif isinstance(step, ReplayStep):
         for i, name in enumerate(step.expected_events):
             yield name, ("expect", "events", i)

@@ -61,7 +61,18 @@ class Fresh:
     """No id given: a new UUID nobody else uses."""
 
 
-IdValue = Symbol | Literal | Fresh
+@dataclass(frozen=True)
+class Suffixed:
+    """The UUID a symbolic id stands for, with text after it (`{of: e1, plus: "\\n"}`):
+    an id that a C-string reader or a lax pattern takes for the used one."""
+
+    name: str
+    suffix: str
+
+
+IdValue = Symbol | Literal | Fresh | Suffixed
+# A name, key or data value: text, or bytes where the engine's typing is dynamic.
+Value = str | bytes | None
 
 
 def new_uuid() -> str:
@@ -70,15 +81,17 @@ def new_uuid() -> str:
 
 @dataclass(frozen=True)
 class Append:
-    entity: str | None
-    entity_key: str | None
-    event: str | None
-    data: str | None
+    entity: Value
+    entity_key: Value
+    event: Value
+    data: Value
     event_id: IdValue
     command_id: IdValue
     previous_id: IdValue | None  # None: the first-event statement, previousId omitted
     name: str | None = None  # the symbolic name the event can be referred to by
     command_name: str | None = None  # the symbolic name of its commandId, if any
+    # Columns the database fills that a write step supplies anyway, by spec name.
+    supplied: tuple[tuple[str, int | str], ...] = ()
 
     @property
     def is_first(self) -> bool:
@@ -171,9 +184,37 @@ class RaceStep(Step):
     expect: RaceExpectation
 
 
+# How a write step sends its rows: each backend renders a form in its dialect, or says
+# why its engine has no such statement.
+WRITE_FORMS = {
+    "insert": "one INSERT naming every column given, one row or several",
+    "replace": "INSERT OR REPLACE / REPLACE INTO: a conflicting row is deleted first",
+    "ignore": "INSERT OR IGNORE / INSERT IGNORE / ON CONFLICT DO NOTHING",
+    "upsert": "INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE of every column sent",
+    "merge": "MERGE INTO ... WHEN MATCHED UPDATE WHEN NOT MATCHED INSERT",
+    "copy": "a bulk load (PostgreSQL COPY FROM STDIN)",
+}
+WriteForm = TypingLiteral["insert", "replace", "ignore", "upsert", "merge", "copy"]
+# accepted: stored exactly as sent; rejected: refused, no trace; unchanged: the store is
+# as before, whatever the database answered; assigned: refused, or stored with the
+# database's own sequence and ts in place of the supplied ones; exact: refused, or stored
+# exactly as sent (never truncated or converted).
+WriteExpectation = TypingLiteral["accepted", "rejected", "unchanged", "assigned", "exact"]
+
+
+@dataclass(frozen=True)
+class WriteStep(Step):
+    """Appends sent in a form other than the spec's statements, as any client may."""
+
+    form: WriteForm
+    appends: tuple[Append, ...]
+    expect: WriteExpectation
+    on: str = "eventId"  # the conflict target of upsert and merge, a spec column
+
+
 # Steps that the threaded session driver runs; every other step runs on the kit's own
 # connection once every transaction has ended.
-SESSION_STEPS = (AppendStep, ReplayStep, TransactionStep)
+SESSION_STEPS = (AppendStep, ReplayStep, TransactionStep, DefineStep)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from conformance.scenario.objects import (
     DEFAULT_SESSION,
     SESSION_STEPS,
     AppendStep,
+    DefineStep,
     Step,
     TransactionStep,
 )
@@ -76,7 +77,7 @@ def _session_step(index: int, step: Step, open_: dict[str, _Open]) -> Iterator[P
         open_[step.session] = _Open(str(step.location))
     elif action in ("commit", "rollback"):
         open_.pop(step.session, None)
-    elif isinstance(step, AppendStep) and step.expect == "rejected" and current:
+    elif isinstance(step, (AppendStep, DefineStep)) and step.expect == "rejected" and current:
         current.rejected = True
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.errors import ScenarioError
 from conformance.execution.single import ScenarioRun, setup_steps
-from conformance.execution.snapshot import describe_append
+from conformance.execution.snapshot import describe_append, describe_write
 from conformance.scenario.objects import (
     Append,
     AppendStep,
@@ -31,6 +31,7 @@ from conformance.scenario.objects import (
     TransactionStep,
     TruncateStep,
     UpdateStep,
+    WriteStep,
 )
 from conformance.spec.catalogue import load_catalogue
 from conformance.spec.model import (
@@ -91,6 +92,7 @@ class ModelRun:
             TruncateStep: self.truncate,
             TransactionStep: self.transaction,
             RaceStep: self.race,
+            WriteStep: self.write,
         }
         handler = handlers.get(type(step))
         return handler(step) if handler else None  # reapply and check: the model has nothing to add
@@ -143,6 +145,28 @@ class ModelRun:
         return AppendRequest(
             a.entity, a.entity_key, a.event, a.data, event_id, command_id, previous
         )
+
+    def write(self, step: WriteStep) -> Disagreement | None:
+        """All rows or none; `assigned` and `exact` steps may go either way in a conformant
+        store, so the model judges them without storing them."""
+        requests = [self.request(a) for a in step.appends]
+        settled = step.expect not in ("assigned", "exact")
+        verdict = self.model.write(step.form, requests, apply=settled)
+        summary = describe_write(step)
+        if settled:
+            if verdict.accepted:
+                stored = self.model.state.events[-len(requests) :]
+                for a, event in zip(step.appends, stored, strict=True):
+                    self.appended_at[event.sequence] = step.location
+                    self.accepted.append((step.session, requests[stored.index(event)]))
+                    if a.name:
+                        self.recorded[a.name] = event
+            return self.judge(step, summary, step.expect, verdict)
+        if not verdict.accepted:
+            return Disagreement(summary, step.expect, self.readable(str(verdict)))
+        if step.expect == "assigned" and not all(a.supplied for a in step.appends):
+            return Disagreement(summary, "assigned", "a row supplies neither sequence nor ts")
+        return None
 
     def transaction(self, step: TransactionStep) -> Disagreement | None:
         """begin opens a list of the session's appends; rollback takes them out of the model."""

@@ -23,10 +23,12 @@ from conformance.scenario.objects import (
     ReapplyStep,
     ReplayStep,
     Step,
+    Suffixed,
     Symbol,
     Target,
     TruncateStep,
     UpdateStep,
+    WriteStep,
 )
 
 DEFAULT_DATA = "{}"
@@ -99,11 +101,21 @@ def _body(step: Step) -> dict[str, Any]:
         return {"reapply": "ddl", "expect": "accepted"}
     if isinstance(step, CheckStep):
         return {"check": step.check}
+    if isinstance(step, WriteStep):
+        rows = [{**_append(a), **dict(a.supplied)} for a in step.appends]
+        out: dict[str, Any] = {"write": step.form, "rows": rows, "expect": step.expect}
+        if step.on != "eventId":
+            out["conflict"] = step.on
+        return out
     raise TypeError(f"no scenario syntax for {type(step).__name__}")
 
 
 def _append(a: Append) -> dict[str, Any]:
-    out: dict[str, Any] = {"entity": a.entity, "entityKey": a.entity_key, "event": a.event}
+    out: dict[str, Any] = {
+        "entity": _value(a.entity),
+        "entityKey": _value(a.entity_key),
+        "event": _value(a.event),
+    }
     if a.data != DEFAULT_DATA:
         out["data"] = _data(a.data)
     if a.name:
@@ -115,8 +127,14 @@ def _append(a: Append) -> dict[str, Any]:
     return out
 
 
-def _data(data: str | None) -> Any:
+def _value(value: str | bytes | None) -> Any:
+    return {"bytes": value.decode()} if isinstance(value, bytes) else value
+
+
+def _data(data: str | bytes | None) -> Any:
     """Long data made of one character is written the short way: {repeat, times}."""
+    if isinstance(data, bytes):
+        return _value(data)
     if data and len(data) > LONG_DATA and data == data[0] * len(data):
         return {"repeat": data[0], "times": len(data)}
     return data
@@ -127,6 +145,8 @@ def _id(literal_key: str, value: IdValue, symbolic_key: str) -> dict[str, Any]:
         return {literal_key: value.value}
     if isinstance(value, Symbol):
         return {} if symbolic_key == "id" else {symbolic_key: value.name}
+    if isinstance(value, Suffixed):
+        return {literal_key: {"of": value.name, "plus": value.suffix}}
     assert isinstance(value, Fresh)
     return {}
 

@@ -48,7 +48,7 @@ COLUMN_FIELDS = {
 
 def uuid_key(value: str | None) -> str | None:
     """The UUID a text spells (lower case), or None when it is not a UUID."""
-    if value is not None and UUID_TEXT.fullmatch(value):
+    if isinstance(value, str) and UUID_TEXT.fullmatch(value):
         return value.lower()
     return None
 
@@ -165,7 +165,9 @@ def required(_: StoreState, a: AppendRequest) -> str | None:
 
 
 def defined_names(state: StoreState, a: AppendRequest) -> str | None:
-    if a.entity is None or a.event is None or (a.entity, a.event) in state.definitions:
+    if not isinstance(a.entity, str) or not isinstance(a.event, str):
+        return None  # NULL, or not text: the business of other rules
+    if (a.entity, a.event) in state.definitions:
         return None
     return f"{a.entity!r}/{a.event!r} is not a defined entity/event pair"
 
@@ -187,6 +189,11 @@ def uuid_ids(_: StoreState, a: AppendRequest) -> str | None:
         if value is not None and uuid_key(value) is None
     ]
     return f"{' and '.join(bad)} not a UUID" if bad else None
+
+
+def exact_values(_: StoreState, a: AppendRequest) -> str | None:
+    typed = [column for column, value in a.sent().items() if isinstance(value, bytes)]
+    return f"{', '.join(typed)} sent as bytes, not text" if typed else None
 
 
 def first_event(state: StoreState, a: AppendRequest) -> str | None:
@@ -217,6 +224,7 @@ APPEND_RULES: tuple[tuple[str, AppendRule], ...] = (
     ("appends.unique_event_id", unique_event_id),
     ("appends.unique_command_id", unique_command_id),
     ("appends.uuid_ids", uuid_ids),
+    ("appends.exact_values", exact_values),
     ("chain.first_event", first_event),
     ("chain.previous_exists", previous_exists),
     ("chain.linear", linear),
@@ -227,6 +235,43 @@ def judge_append(state: StoreState, request: AppendRequest) -> Verdict:
     """Every rule the append breaks, each judged on its own."""
     broken = ((rule_id, rule(state, request)) for rule_id, rule in APPEND_RULES)
     return Verdict(tuple((rule_id, why) for rule_id, why in broken if why is not None))
+
+
+# Rules a conflict clause (REPLACE, upsert, MERGE) turns into a change of a stored event.
+CONFLICT_RULES = frozenset(
+    {"appends.unique_event_id", "appends.unique_command_id", "chain.first_event", "chain.linear"}
+)
+CHANGING_FORMS = frozenset({"replace", "upsert", "merge"})
+
+
+def judge_rows(state: StoreState, requests: list[AppendRequest]) -> list[Verdict]:
+    """Each row of one statement against the store and the rows before it, as if each
+    were appended in turn: a row can follow an earlier row of its statement, never
+    itself nor a later one."""
+    scratch = state.copy()
+    verdicts = []
+    for request in requests:
+        broken = ((rule_id, rule(scratch, request)) for rule_id, rule in APPEND_RULES)
+        verdict = Verdict(tuple((rule_id, why) for rule_id, why in broken if why is not None))
+        verdicts.append(verdict)
+        if verdict.accepted:
+            scratch.add(request)
+    return verdicts
+
+
+def judge_write(state: StoreState, form: str, requests: list[AppendRequest]) -> Verdict:
+    """A write of several rows in one statement: every rule a row breaks; a conflict that
+    REPLACE, an upsert or a MERGE would resolve by changing a stored event breaks
+    immutability instead (an ignored conflict breaks the plain rule, and changes nothing)."""
+    broken: dict[str, str] = {}
+    for verdict in judge_rows(state, requests):
+        if form in CHANGING_FORMS and verdict.rules and set(verdict.rules) <= CONFLICT_RULES:
+            broken.setdefault("immutability.events", f"{form} would change a stored event")
+            continue
+        for rule_id, why in verdict.broken:
+            broken.setdefault(rule_id, why)
+    order = [rule_id for rule_id, _ in APPEND_RULES] + ["immutability.events"]
+    return Verdict(tuple((rule_id, broken[rule_id]) for rule_id in order if rule_id in broken))
 
 
 def judge_define(entity: str | None, event: str | None) -> Verdict:
@@ -273,6 +318,14 @@ class ReferenceModel:
         verdict = judge_append(self.state, request)
         if verdict.accepted:
             self.state.add(request)
+        return verdict
+
+    def write(self, form: str, requests: list[AppendRequest], apply: bool = True) -> Verdict:
+        """Several rows in one statement, all or none; `apply` False judges only."""
+        verdict = judge_write(self.state, form, requests)
+        if verdict.accepted and apply:
+            for request in requests:
+                self.state.add(request)
         return verdict
 
     def replay(self, entity: str, entity_key: str) -> list[Event]:

@@ -8,21 +8,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
-from helpers import BROKEN, bundled_count, one_error_line
-
-from conformance.backends.sqlite import SqliteBackend
-from conformance.resources import bundled_scenarios
-from conformance.scenario.loader import load_files, scenario_paths
+from helpers import BROKEN, bundled_count, one_error_line, sqlite_not_applicable
 
 STALE_REPLAY = "chain.yaml::an append based on a stale replay is rejected"
-
-
-def sqlite_not_applicable() -> int:
-    """Bundled scenarios needing what SQLite lacks (concurrent writers): skipped, never passed."""
-    files = load_files(scenario_paths([bundled_scenarios()]))
-    return sum(
-        1 for f in files for s in f.scenarios if SqliteBackend.not_applicable(s.requirements)
-    )
 
 
 def test_without_ddl_the_plugin_collects_nothing(pytester: pytest.Pytester) -> None:
