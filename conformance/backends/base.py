@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from conformance.ddl_script import DdlScript
@@ -26,6 +27,20 @@ CAPABILITIES = {
     "with begin / commit / rollback",
     "concurrent-writers": "two sessions can each hold an open write transaction at once",
 }
+
+
+@dataclass(frozen=True)
+class SessionSetting:
+    """A session setting an unprivileged client can change that could weaken a rule.
+
+    `statements` run on every session of a store right after it connects; `weakens` names
+    the rules the setting could weaken (empty: every rule), so that only the write
+    scenarios naming one of them run again under it.
+    """
+
+    label: str  # as shown in the item's name: `chain.yaml::stale replay[foreign_key_checks=0]`
+    statements: tuple[str, ...]
+    weakens: tuple[str, ...] = ()
 
 
 class Outcome(enum.Enum):
@@ -107,6 +122,9 @@ class Backend(ABC):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     # capability -> why this engine lacks it, shown when a scenario is not applicable
     limitations: ClassVar[dict[str, str]] = {}
+    # Settings a client without privileges can change on its own session that could weaken
+    # a rule; the write scenarios run again under each (conformance/execution/settings.py).
+    session_settings: ClassVar[tuple[SessionSetting, ...]] = ()
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
@@ -154,6 +172,11 @@ class Backend(ABC):
                     f"the {cls.name} backend lacks {capability!r} ({CAPABILITIES[capability]})"
                 )
         return None
+
+    def notes(self) -> list[str]:
+        """What the run should say once in its summary and reports (e.g. a check it had to
+        leave out for lack of a privilege); empty by default."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need it
         """Release what `prepare` made (templates, temporary folders)."""

@@ -22,6 +22,7 @@ from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
 from conformance.execution.preflight import preflight
 from conformance.execution.run import not_applicable, run_scenario
+from conformance.execution.settings import setting_variants
 from conformance.pytest_plugin.options import Settings, add_options, settings
 from conformance.resources import bundled_scenarios
 from conformance.results.failure import failure_text
@@ -153,6 +154,8 @@ class ScenarioFileCollector(pytest.File):
         kit = self.config.stash[KIT_KEY]
         for scenario in kit.files[self.path.resolve()].scenarios:
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+            for variant in setting_variants(scenario, kit.backend):
+                yield ScenarioItem.from_parent(self, name=variant.name, scenario=variant)
 
 
 class ScenarioFailed(Exception):
