@@ -95,12 +95,14 @@ def broken_rule(path: Path) -> str:
     return path.stem.split("--")[0]
 
 
-def bundled_count(rule: str | None = None, settings: bool = True) -> int:
-    """Items of the bundled suite on SQLite (naming `rule`): the scenarios and, with
+def bundled_count(
+    rule: str | None = None, settings: bool = True, backend: type[Backend] = SqliteBackend
+) -> int:
+    """Items of the bundled suite on `backend` (naming `rule`): the scenarios and, with
     `settings`, their session-setting variants, as the plugin collects them."""
     scenarios = [s for f in load_files(scenario_paths([bundled_scenarios()])) for s in f.scenarios]
     if settings:
-        scenarios = with_settings(scenarios, SqliteBackend)  # type: ignore[arg-type]
+        scenarios = with_settings(scenarios, backend)  # type: ignore[arg-type]
     return sum(1 for s in scenarios if rule is None or rule in s.all_rules)
 
 

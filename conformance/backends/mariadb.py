@@ -16,7 +16,7 @@ from typing import Any
 
 import pymysql
 
-from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.base import Backend, Outcome, Row, Session, SessionSetting, Store
 from conformance.backends.mariadb_nodes import Nodes
 from conformance.backends.mariadb_script import split_statements
 from conformance.backends.mariadb_server import (
@@ -143,10 +143,36 @@ class MariadbStore(Store):
         self.backend.databases.drop_later(self.name, running)
 
 
+# A past moment for `SET timestamp`: 2001-09-09 01:46:40 UTC.
+PAST = 1_000_000_000
+
+# Session variables any user may set for their own session (no privilege needed), each
+# with the rules it could weaken: CHECKs switched off, a non-strict sql_mode that cuts or
+# converts values instead of refusing them, an AUTO_INCREMENT that takes a client's 0, a
+# clock chosen by the client, unique checks relaxed. Not listed yet, though any client may
+# set them: foreign_key_checks=0 (it lets undefined names, a missing previous event and
+# TRUNCATE through the shipped DDL's foreign keys) and insert_id (a client picks the next
+# sequence): the shipped DDL has no answer to them yet (docs/engines.md).
+SESSION_SETTINGS = (
+    SessionSetting("check_constraint_checks=0", ("SET SESSION check_constraint_checks = 0",),
+                   ("appends.uuid_ids", "chain.previous_exists", "definitions.idempotent")),
+    SessionSetting("sql_mode=''", ("SET SESSION sql_mode = ''",),
+                   ("appends.required", "appends.uuid_ids", "replay.order_and_data")),
+    SessionSetting("sql_mode=NO_AUTO_VALUE_ON_ZERO",
+                   ("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",),
+                   ("autopopulation.ts_sequence",)),
+    SessionSetting(f"timestamp={PAST}", (f"SET SESSION timestamp = {PAST}",),
+                   ("autopopulation.ts_sequence",)),
+    SessionSetting("unique_checks=0", ("SET SESSION unique_checks = 0",),
+                   ("appends.unique_event_id", "appends.unique_command_id", "chain.linear")),
+)  # fmt: skip
+
+
 class MariadbBackend(Backend):
     name = "mariadb"
     # InnoDB locks rows, not tables: writers to different rows never wait for each other.
     capabilities = frozenset({"sessions", "concurrent-writers"})
+    session_settings = SESSION_SETTINGS
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)

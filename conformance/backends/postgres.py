@@ -32,7 +32,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
-from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.base import Backend, Outcome, Row, Session, SessionSetting, Store
 from conformance.backends.builder import StoreBuilder
 from conformance.backends.pgscript import Statement, split_script
 from conformance.ddl_script import DdlScript, first_line
@@ -159,9 +159,40 @@ def _position(exc: psycopg.Error) -> int | None:
     return int(position) if position else None
 
 
+# The race rules a check seeing another snapshot could let through. Not the rules of
+# independent writers: at SERIALIZABLE a client's own transaction may fail with 40001
+# where writers are independent, which is that level's contract, not a broken rule.
+RACE_RULES = (
+    "races.same_previous", "races.first_event", "races.stale_replay", "races.no_trace",
+)  # fmt: skip
+
+
+def _set(label: str, statement: str, *weakens: str) -> SessionSetting:
+    return SessionSetting(label, (statement,), weakens)
+
+
+# Settings any user may SET for their own session, each with the rules it could weaken:
+# the isolation of every transaction (a check that reads other rows sees another
+# snapshot), the time zone (ts), `x = NULL` taken as `x IS NULL` in trigger code. Not
+# here: session_replication_role (it turns triggers and foreign keys off) needs the
+# superuser or a role granted SET on it, and synchronous_commit is off for every
+# connection of the kit already.
+SESSION_SETTINGS = (
+    _set("default_transaction_isolation=serializable",
+         "SET default_transaction_isolation = 'serializable'", *RACE_RULES, "chain.linear"),
+    _set("default_transaction_isolation=repeatable_read",
+         "SET default_transaction_isolation = 'repeatable read'", *RACE_RULES, "chain.linear"),
+    _set("timezone=Pacific/Kiritimati", "SET timezone = 'Pacific/Kiritimati'",
+         "autopopulation.ts_sequence"),
+    _set("transform_null_equals=on", "SET transform_null_equals = on",
+         "chain.first_event", "chain.previous_exists"),
+)  # fmt: skip
+
+
 class PostgresBackend(Backend):
     name = "postgresql"
     capabilities = frozenset({"sessions", "concurrent-writers"})
+    session_settings = SESSION_SETTINGS
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)

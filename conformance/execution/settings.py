@@ -25,7 +25,7 @@ from conformance.scenario.objects import (
     TruncateStep,
     UpdateStep,
 )
-from conformance.spec.catalogue import SETTINGS_RULE
+from conformance.spec.catalogue import SETTINGS_RULE, Level, load_catalogue
 
 WRITE_STEPS = (AppendStep, DefineStep, UpdateStep, DeleteStep, TruncateStep, RaceStep)
 
@@ -95,11 +95,16 @@ class SettingStore(Store):
 
 
 def blame_setting(result: ScenarioResult) -> None:
-    """A step that failed under a setting blames `session.settings` besides its rules (a
-    step that names none blames the scenario's rules, which include it)."""
-    result.steps = [
-        step
-        if step.passed or not step.violated or SETTINGS_RULE in step.violated
-        else replace(step, violated=(*step.violated, SETTINGS_RULE))
-        for step in result.steps
-    ]
+    """A step that broke a MUST rule under a setting blames `session.settings` besides its
+    rules (a step that names none blames the scenario's rules, which include it). A SHOULD
+    rule broken under a setting stays a warning: its step blames that rule alone."""
+    catalogue = load_catalogue()
+    steps = []
+    for step in result.steps:
+        if not step.passed and step.violated and SETTINGS_RULE not in step.violated:
+            should = all(r in catalogue and catalogue[r].level is Level.SHOULD
+                         for r in step.violated)  # fmt: skip
+            if not should:
+                step = replace(step, violated=(*step.violated, SETTINGS_RULE))
+        steps.append(step)
+    result.steps = steps

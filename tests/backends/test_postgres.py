@@ -49,7 +49,7 @@ def test_the_bundled_corpus_passes_on_the_shipped_postgres_ddl(
     pytester: pytest.Pytester, pg_dsn: str
 ) -> None:
     result = run_kit(pytester, POSTGRES_DDL, pg_dsn, "-q")
-    result.assert_outcomes(passed=bundled_count())
+    result.assert_outcomes(passed=bundled_count(backend=PostgresBackend))
     result.stdout.no_fnmatch_line("*rule broken*")
 
 
@@ -142,12 +142,14 @@ def test_scenarios_on_two_xdist_workers_never_share_a_schema(
         "-q",
         timeout=300,
     )
-    result.assert_outcomes(passed=bundled_count())
+    result.assert_outcomes(passed=bundled_count(backend=PostgresBackend))
     entries = [line.split() for line in log.read_text().splitlines()]
     schemas = [schema for _, schema in entries]
     workers = {int(pid) for pid, _ in entries}
     # every scenario's store, and the preflight's store in the process that started them
-    assert len(entries) == bundled_count() + 1 and len(set(schemas)) == len(schemas)
+    assert len(entries) == bundled_count(backend=PostgresBackend) + 1 and len(set(schemas)) == len(
+        schemas
+    )
     assert len(workers) == 3
     for pid in workers:
         assert own_schemas(pg_dsn, pid) == []
@@ -164,7 +166,7 @@ def test_an_empty_host_falls_back_to_the_libpq_environment(
         if key in LIBPQ_VARIABLES and value:
             monkeypatch.setenv(LIBPQ_VARIABLES[key], str(value))
     result = run_kit(pytester, POSTGRES_DDL, "postgresql://", "-q", "-m", "chain.linear")
-    result.assert_outcomes(passed=bundled_count("chain.linear"))
+    result.assert_outcomes(passed=bundled_count("chain.linear", backend=PostgresBackend))
 
 
 # --- bad input: one line, exit 4, nothing touched ---------------------------------------
