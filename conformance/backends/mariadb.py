@@ -10,7 +10,10 @@ Rejections are told from errors by the server's error number (see REJECTIONS).
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,9 +113,10 @@ class MariadbStore(Store):
         self.commits_together = backend.nodes.cluster
 
     def session(self) -> MariadbSession:
+        """A client's session: as the run's DML-only account where there is one."""
         nodes = self.backend.nodes
         node = len(self.sessions) % len(nodes.servers)
-        connection = nodes.servers[node].connect(self.name)
+        connection = self.backend.client_connect(node, self.name)
         session = MariadbSession(connection, self, node)
         self.sessions.append(session)
         if nodes.cluster:
@@ -141,6 +145,18 @@ class MariadbStore(Store):
             else:
                 session.close()
         self.backend.databases.drop_later(self.name, running)
+
+
+# The DML-only account the client steps run as, one per run: the kit's prefix, the
+# process id and a random part, at most 32 characters (MySQL's limit).
+CLIENT_PREFIX = "conformance_c"
+# What it may do in a store's database: the client's statements; and DROP on the store's
+# base tables alone, because MariaDB's TRUNCATE needs it, so that the truncate scenarios
+# test the DDL's own refusal of TRUNCATE rather than a missing privilege.
+CLIENT_GRANT = "GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO {account}"
+CLIENT_TRUNCATE_GRANT = "GRANT DROP ON `{database}`.`{table}` TO {account}"
+# How long a new account may take to reach every node of a cluster (CREATE USER replicates).
+ACCOUNT_REPLICATION_LIMIT = 30.0
 
 
 # A past moment for `SET timestamp`: 2001-09-09 01:46:40 UTC.
@@ -184,6 +200,8 @@ class MariadbBackend(Backend):
         self.server = self.nodes.first
         self.statements = list(split_statements(ddl.text))
         self.databases = Databases(self.nodes.servers, self.apply_ddl_to_new)
+        self.client: tuple[str, str] | None = None  # the DML-only account: user, password
+        self.client_note = ""  # why there is none, said once in the summary and reports
 
     def prepare(self) -> None:
         """Reach the server, then create the first store here: a DDL that does not apply,
@@ -192,10 +210,88 @@ class MariadbBackend(Backend):
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
         try:
             self.nodes.reach()
+            self.create_client()
             self.databases.create_now()
         except KitError:
             self.close()  # the run stops here: nothing of this backend may stay open
             raise
+
+    # --- the DML-only account -----------------------------------------------------
+
+    def create_client(self) -> None:
+        """Create the run's DML-only account on node 1 (on a cluster CREATE USER reaches
+        every node; the kit waits until it can log in on each). Where the DSN's user may
+        not create users, or the account cannot log in, say so once and go on as the
+        DSN's user."""
+        user = self.server.settings.user
+        account = f"{CLIENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(24)
+        instead = f"so client steps ran as the DSN's user {user!r}"
+        try:
+            self.databases.admin_execute(
+                "CREATE USER %s@'%%' IDENTIFIED BY %s", (account, password)
+            )
+        except pymysql.err.MySQLError as exc:
+            self.client_note = (
+                f"the DSN's user {user!r} cannot create a DML-only account for the client "
+                f"steps ({describe_error(exc)}), {instead}"
+            )
+            return
+        self.client = (account, password)
+        try:
+            for node in range(len(self.nodes.servers)):
+                self._await_login(node)
+        except KitError as exc:
+            self.drop_client()
+            self.client_note = f"the DML-only account cannot log in ({exc}), {instead}"
+
+    def _await_login(self, node: int) -> None:
+        assert self.client is not None
+        deadline = time.monotonic() + ACCOUNT_REPLICATION_LIMIT
+        while True:
+            try:
+                self.nodes.servers[node].connect_as(*self.client, None).close()
+                return
+            except KitError:
+                if node == 0 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def client_connect(self, node: int, database: str) -> pymysql.Connection:
+        server = self.nodes.servers[node]
+        if self.client is None:
+            return server.connect(database)
+        return server.connect_as(*self.client, database)
+
+    def grant_client(self, connection: pymysql.Connection, database: str) -> None:
+        if self.client is None:
+            return
+        account = f"'{self.client[0]}'@'%'"
+        with connection.cursor() as cursor:
+            cursor.execute(CLIENT_GRANT.format(database=database, account=account))
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+                (database,),
+            )
+            for (table,) in cursor.fetchall():
+                cursor.execute(
+                    CLIENT_TRUNCATE_GRANT.format(database=database, table=table, account=account)
+                )
+
+    def drop_client(self) -> None:
+        if self.client is None:
+            return
+        connection = self.server.connect(None)  # its own: the kit's may be closed by now
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP USER IF EXISTS %s@'%%'", (self.client[0],))
+        finally:
+            connection.close()
+        self.client = None
+
+    def notes(self) -> list[str]:
+        return [self.client_note] if self.client_note else []
 
     def create_store(self) -> MariadbStore:
         return MariadbStore(self, self.databases.take())
@@ -208,9 +304,15 @@ class MariadbBackend(Backend):
             connection.close()
 
     def apply_ddl_to_new(self, database: str) -> None:
-        """Apply the DDL to a database just created; a failure is one line naming FILE:LINE."""
+        """Apply the DDL to a database just created, and grant the DML-only account its
+        privileges there; a failure is one line naming FILE:LINE."""
         try:
-            self.apply_ddl_to(database)
+            connection = self.server.connect(database)
+            try:
+                apply_ddl(connection, self.ddl, self.statements)
+                self.grant_client(connection, database)
+            finally:
+                connection.close()
         except pymysql.err.MySQLError as exc:
             notes = getattr(exc, "__notes__", None)
             where = notes[-1] if notes else str(self.ddl.path)
@@ -229,4 +331,14 @@ class MariadbBackend(Backend):
         return self.nodes.version()
 
     def close(self) -> None:
-        self.databases.close()
+        """Drop every database, then the account (also when a drop failed)."""
+        try:
+            self.databases.close()
+        finally:
+            try:
+                self.drop_client()
+            except pymysql.err.MySQLError as exc:
+                raise KitError(
+                    f"--dsn {self.server.settings.dsn}: could not drop user {self.client[0]!r}: "
+                    f"{describe_error(exc)}"
+                ) from None

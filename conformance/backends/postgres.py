@@ -28,6 +28,7 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
@@ -47,6 +48,17 @@ RAISE_EXCEPTION = "P0001"
 # addresses (localhost: ::1 and 127.0.0.1) still gives up within 5 seconds.
 CONNECT_TIMEOUT_SECONDS = 2
 SCHEMA_PREFIX = "conformance_"
+# The DML-only account the client steps run as, one per run: conformance_client_<pid>_<random>.
+CLIENT_PREFIX = "conformance_client_"
+# What it may do in a scenario's schema: the client's statements, TRUNCATE (so that the
+# DDL's own refusal of TRUNCATE is what the truncate scenarios test, not the privilege),
+# sequences behind a serial column, functions an append goes through.
+CLIENT_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {schema} TO {role}",
+)
 # Schemas in the making while a scenario runs. Building one (CREATE SCHEMA and the DDL)
 # and dropping the last one take longer than most scenarios, so one builder thread kept
 # every scenario waiting for its store (30 ms each, measured); two keep up.
@@ -101,9 +113,10 @@ class PostgresStore(Store):
         self.monitor: psycopg.Connection[Any] | None = None
 
     def session(self) -> PostgresSession:
+        """A client's session: as the run's DML-only account where there is one."""
         connection, self.spare = self.spare, None
         if connection is None or connection.closed:
-            connection = self.backend.connect(search_path=self.schema)
+            connection = self.backend.connect(search_path=self.schema, client=True)
         session = PostgresSession(connection, self)
         with self.lock:
             self.sessions.add(session)
@@ -208,11 +221,16 @@ class PostgresBackend(Backend):
         self.counter = itertools.count(1)
         self.token = secrets.token_hex(4)
         self.version = ""
+        self.client: tuple[str, str] | None = None  # the DML-only account: role, password
+        self.client_note = ""  # why there is none, said once in the summary and reports
 
     # --- connections ----------------------------------------------------------
 
-    def connect(self, search_path: str | None = None) -> psycopg.Connection[Any]:
-        """A new autocommit connection; with search_path, one that sees a scenario's schema.
+    def connect(
+        self, search_path: str | None = None, client: bool = False
+    ) -> psycopg.Connection[Any]:
+        """A new autocommit connection; with search_path, one that sees a scenario's schema;
+        with `client`, logged in as the run's DML-only account (where there is one).
 
         Commits do not wait for the WAL flush (synchronous_commit off, a per-session
         setting): scratch schemas need no durability, and every rule is checked the same.
@@ -221,7 +239,10 @@ class PostgresBackend(Backend):
         if search_path:
             settings += f" -c search_path={search_path}"
         options = conninfo_to_dict(self.conninfo).get("options") or ""
-        conninfo = make_conninfo(self.conninfo, options=f"{options} {settings}".strip())
+        account = {}
+        if client and self.client is not None:
+            account = {"user": self.client[0], "password": self.client[1]}
+        conninfo = make_conninfo(self.conninfo, options=f"{options} {settings}".strip(), **account)
         connection = psycopg.connect(conninfo, autocommit=True)
         for json_type in ("json", "jsonb"):
             # As the text the server sends: a dict would be neither hashable nor what was stored.
@@ -242,6 +263,7 @@ class PostgresBackend(Backend):
         except psycopg.Error as exc:
             raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
         self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
+        self.create_client(admin)
         try:
             probe = self.build_schema(admin)
         except psycopg.Error as exc:
@@ -251,6 +273,63 @@ class PostgresBackend(Backend):
                 f"--ddl {where}: statement does not apply on {self.version}: {self.describe(exc)}"
             ) from None
         self.drop_schema(probe)
+
+    # --- the DML-only account -----------------------------------------------------
+
+    def create_client(self, admin: psycopg.Connection[Any]) -> None:
+        """Create the run's DML-only login role; where the DSN's user cannot (no CREATEROLE)
+        or the role cannot log in (pg_hba.conf), say so once and go on as the DSN's user."""
+        user = admin.info.user
+        role = f"{CLIENT_PREFIX}{os.getpid()}_{self.token}"
+        password = secrets.token_urlsafe(24)
+        instead = f"so client steps ran as the DSN's user {user!r}"
+        try:
+            admin.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+        except psycopg.Error as exc:
+            self.client_note = (
+                f"the DSN's user {user!r} cannot create a DML-only account for the client "
+                f"steps ({self.describe(exc)}), {instead}"
+            )
+            return
+        self.client = (role, password)
+        try:
+            self.connect(client=True).close()
+        except psycopg.Error as exc:
+            self.drop_client()
+            self.client_note = (
+                f"the DML-only account {role} cannot log in at {self.where} "
+                f"({_libpq_reason(str(exc))}), {instead}"
+            )
+
+    def grant_client(self, connection: psycopg.Connection[Any], schema: str) -> None:
+        if self.client is None:
+            return
+        for grant in CLIENT_GRANTS:
+            connection.execute(
+                sql.SQL(grant).format(
+                    schema=sql.Identifier(schema), role=sql.Identifier(self.client[0])
+                )
+            )
+
+    def drop_client(self) -> None:
+        """Drop the account (every schema it had grants on is gone or goes with it)."""
+        if self.client is None:
+            return
+        role = sql.Identifier(self.client[0])
+        admin = self.admin_connection()
+        try:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+        except psycopg.errors.DependentObjectsStillExist:
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(role))
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+        self.client = None
+
+    def notes(self) -> list[str]:
+        return [self.client_note] if self.client_note else []
 
     def create_store(self) -> PostgresStore:
         """A store built ahead by the builder thread (the first one is ordered now)."""
@@ -267,7 +346,7 @@ class PostgresBackend(Backend):
     def build_ahead(self) -> tuple[str, psycopg.Connection[Any]]:
         """On a builder thread: a schema and the first session's connection to it."""
         schema = self.build_schema(self.builder_connection())
-        return schema, self.connect(search_path=schema)
+        return schema, self.connect(search_path=schema, client=True)
 
     def builder_connection(self) -> psycopg.Connection[Any]:
         """The calling builder thread's own connection, reopened if it broke."""
@@ -301,6 +380,7 @@ class PostgresBackend(Backend):
                 raise KitError(
                     f"--ddl {self.ddl.path}: leaves a transaction open (BEGIN without COMMIT)"
                 )
+            self.grant_client(connection, schema)
             connection.execute("RESET ALL")  # whatever the DDL SET, the next build starts clean
         except BaseException:
             if not connection.broken:
@@ -381,8 +461,9 @@ class PostgresBackend(Backend):
                 left = sorted(self.schemas)
             for schema in left:
                 self.drop_schema(schema)
+            self.drop_client()
         except psycopg.Error as exc:
-            left = ", ".join(sorted(self.schemas))
+            left = ", ".join(sorted(self.schemas) + ([self.client[0]] if self.client else []))
             print(
                 f"conformance: could not drop {left} at {self.where}: {_one_line(str(exc))}",
                 file=sys.stderr,
