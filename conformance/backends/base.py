@@ -126,6 +126,11 @@ class Backend(ABC):
     # a rule; the write scenarios run again under each (conformance/execution/settings.py).
     session_settings: ClassVar[tuple[SessionSetting, ...]] = ()
 
+    # Whether the sessions of a store run as a DML-only account the backend creates at
+    # `prepare` and drops at `close` (the plugin asks for it before `prepare`; the bench,
+    # which makes tables of its own, does not). A backend without accounts ignores it.
+    client_account: bool = False
+
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
         self.ddl = ddl

@@ -210,7 +210,8 @@ class MariadbBackend(Backend):
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
         try:
             self.nodes.reach()
-            self.create_client()
+            if self.client_account:
+                self.create_client()
             self.databases.create_now()
         except KitError:
             self.close()  # the run stops here: nothing of this backend may stay open

@@ -263,7 +263,8 @@ class PostgresBackend(Backend):
         except psycopg.Error as exc:
             raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
         self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
-        self.create_client(admin)
+        if self.client_account:
+            self.create_client(admin)
         try:
             probe = self.build_schema(admin)
         except psycopg.Error as exc:

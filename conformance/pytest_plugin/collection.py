@@ -102,6 +102,7 @@ def _make_kit(given: Settings, preflight_store: bool = True) -> Kit:
         self_check(files[path.resolve()])
     backend = backend_class(given.dsn)(given.dsn, ddl)
     backend.profile = profile
+    backend.client_account = True  # client steps run as a DML-only account, where it can
     try:
         backend.prepare()
         if preflight_store:

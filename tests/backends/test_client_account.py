@@ -62,6 +62,7 @@ def test_client_sessions_run_as_a_dml_only_account_that_is_dropped_at_the_end(
 ) -> None:
     dsn = engine_dsn(request, engine)
     backend = backend_class(dsn)(dsn, DdlScript.read(DDLS[engine]))
+    backend.client_account = True  # as the plugin asks for it
     backend.prepare()
     try:
         assert backend.notes() == []
