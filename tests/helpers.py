@@ -19,6 +19,7 @@ from conformance.backends.postgres import SCHEMA_PREFIX
 from conformance.backends.sqlite import SqliteBackend
 from conformance.ddl_script import DdlScript
 from conformance.execution.run import not_applicable, run_scenario
+from conformance.execution.settings import with_settings
 from conformance.resources import bundled_scenarios
 from conformance.results.outcome import ScenarioResult
 from conformance.scenario.loader import load_files, scenario_paths
@@ -42,23 +43,29 @@ def corpus() -> list[Scenario]:
     return [scenario for file in corpus_files() for scenario in file.scenarios]
 
 
-def run_on_sqlite(ddl_path: Path, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
+def run_on_sqlite(
+    ddl_path: Path, scenarios: Iterable[Scenario], settings: bool = False
+) -> list[ScenarioResult]:
     """Each scenario in a fresh SQLite store made from `ddl_path`, as the plugin runs it
-    (a scenario needing what SQLite lacks is skipped there, so it is left out here)."""
-    return run_on(SqliteBackend(None, DdlScript.read(ddl_path)), scenarios)
+    (a scenario needing what SQLite lacks is skipped there, so it is left out here);
+    `settings`: each also under the session settings it runs under in the plugin."""
+    return run_on(SqliteBackend(None, DdlScript.read(ddl_path)), scenarios, settings=settings)
 
 
 def run_on(
     backend: Backend,
     scenarios: Iterable[Scenario],
     first: Callable[[Backend], None] | None = None,
+    settings: bool = False,
 ) -> list[ScenarioResult]:
     """Each scenario the backend can run (through its profile), in a fresh store of its own,
-    as the plugin runs it."""
+    as the plugin runs it; `settings`: and its variants under the backend's session
+    settings, as the plugin makes them."""
     backend.prepare()
     try:
         if first is not None:
             first(backend)  # what the plugin does before any scenario (the preflight)
+        scenarios = with_settings(list(scenarios), backend) if settings else list(scenarios)
         applicable = [s for s in scenarios if not not_applicable(s, backend)]
         return [_run_one(backend, scenario) for scenario in applicable]
     finally:
@@ -88,9 +95,15 @@ def broken_rule(path: Path) -> str:
     return path.stem.split("--")[0]
 
 
-def bundled_count(rule: str | None = None) -> int:
-    files = load_files(scenario_paths([bundled_scenarios()]))
-    return sum(1 for f in files for s in f.scenarios if rule is None or rule in s.all_rules)
+def bundled_count(
+    rule: str | None = None, settings: bool = True, backend: type[Backend] = SqliteBackend
+) -> int:
+    """Items of the bundled suite on `backend` (naming `rule`): the scenarios and, with
+    `settings`, their session-setting variants, as the plugin collects them."""
+    scenarios = [s for f in load_files(scenario_paths([bundled_scenarios()])) for s in f.scenarios]
+    if settings:
+        scenarios = with_settings(scenarios, backend)  # type: ignore[arg-type]
+    return sum(1 for s in scenarios if rule is None or rule in s.all_rules)
 
 
 def own_schemas(dsn: str, pid: int | None = None) -> list[str]:
@@ -125,7 +138,7 @@ def assert_corpus_passes(result: pytest.RunResult, backend: type[Backend]) -> No
     outcomes = result.parseoutcomes()
     passed, skipped = outcomes.get("passed", 0), outcomes.get("skipped", 0)
     assert (outcomes.get("failed", 0), outcomes.get("errors", 0)) == (0, 0), outcomes
-    assert passed + skipped == bundled_count(), outcomes
+    assert passed + skipped == bundled_count(backend=backend), outcomes
     reasons = [line for line in result.outlines if ": not applicable: " in line]
     assert len(reasons) == skipped, reasons
     lacks = engine_lacks(backend)
@@ -138,6 +151,7 @@ def sqlite_not_applicable() -> int:
     backend = SqliteBackend(None, DdlScript.read(SHIPPED_SQLITE_DDL))
     try:
         files = load_files(scenario_paths([bundled_scenarios()]))
-        return sum(1 for f in files for s in f.scenarios if not_applicable(s, backend))
+        items = with_settings([s for f in files for s in f.scenarios], backend)
+        return sum(1 for s in items if not_applicable(s, backend))
     finally:
         backend.close()

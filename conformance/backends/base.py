@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from conformance.backends.write_forms import WriteRows, WriteSql, assignments
@@ -27,9 +28,25 @@ CAPABILITIES = {
     "with begin / commit / rollback",
     "concurrent-writers": "two sessions can each hold an open write transaction at once",
     "nul-in-text": "text values may hold a NUL byte",
+    "shared-key-waits": "a session writing a key another session's open transaction wrote "
+    "waits for that transaction, rather than both going ahead and one failing at COMMIT",
     "dynamic-typing": "a column keeps a value of whatever type the client binds (SQLite's "
     "storage classes), so a name or id can be sent as bytes",
 }
+
+
+@dataclass(frozen=True)
+class SessionSetting:
+    """A session setting an unprivileged client can change that could weaken a rule.
+
+    `statements` run on every session of a store right after it connects; `weakens` names
+    the rules the setting could weaken (empty: every rule), so that only the write
+    scenarios naming one of them run again under it.
+    """
+
+    label: str  # as shown in the item's name: `chain.yaml::stale replay[foreign_key_checks=0]`
+    statements: tuple[str, ...]
+    weakens: tuple[str, ...] = ()
 
 
 class Outcome(enum.Enum):
@@ -117,6 +134,14 @@ class Backend(ABC):
     limitations: ClassVar[dict[str, str]] = {}
     # write form -> why this engine has no such statement (see `write_statement`)
     missing_write_forms: ClassVar[dict[str, str]] = {}
+    # Settings a client without privileges can change on its own session that could weaken
+    # a rule; the write scenarios run again under each (conformance/execution/settings.py).
+    session_settings: ClassVar[tuple[SessionSetting, ...]] = ()
+
+    # Whether the sessions of a store run as a DML-only account the backend creates at
+    # `prepare` and drops at `close` (the plugin asks for it before `prepare`; the bench,
+    # which makes tables of its own, does not). A backend without accounts ignores it.
+    client_account: bool = False
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         self.dsn = dsn
@@ -192,6 +217,16 @@ class Backend(ABC):
                 return cls.limitations.get(capability) or (
                     f"the {cls.name} backend lacks {capability!r} ({CAPABILITIES[capability]})"
                 )
+        return None
+
+    def notes(self) -> list[str]:
+        """What the run should say once in its summary and reports (e.g. a check it had to
+        leave out for lack of a privilege); empty by default."""
+        return []
+
+    def store_not_applicable(self, needed: Iterable[str]) -> str | None:
+        """Why a scenario needing these capabilities cannot run on the stores this DSN
+        gives (a capability the engine has but not this deployment); None if it can."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need it

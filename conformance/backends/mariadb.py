@@ -10,13 +10,16 @@ Rejections are told from errors by the server's error number (see REJECTIONS).
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pymysql
 
-from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.base import Backend, Outcome, Row, Session, SessionSetting, Store
 from conformance.backends.mariadb_nodes import Nodes
 from conformance.backends.mariadb_script import split_statements
 from conformance.backends.mariadb_server import (
@@ -113,9 +116,10 @@ class MariadbStore(Store):
         self.commits_together = backend.nodes.cluster
 
     def session(self) -> MariadbSession:
+        """A client's session: as the run's DML-only account where there is one."""
         nodes = self.backend.nodes
         node = len(self.sessions) % len(nodes.servers)
-        connection = nodes.servers[node].connect(self.name)
+        connection = self.backend.client_connect(node, self.name)
         session = MariadbSession(connection, self, node)
         self.sessions.append(session)
         if nodes.cluster:
@@ -146,10 +150,57 @@ class MariadbStore(Store):
         self.backend.databases.drop_later(self.name, running)
 
 
+# The DML-only account the client steps run as, one per run: the kit's prefix, the
+# process id and a random part, at most 32 characters (MySQL's limit).
+CLIENT_PREFIX = "conformance_c"
+# What it may do in a store's database: the client's statements; and DROP on the store's
+# base tables alone, because MariaDB's TRUNCATE needs it, so that the truncate scenarios
+# test the DDL's own refusal of TRUNCATE rather than a missing privilege.
+CLIENT_GRANT = "GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO {account}"
+CLIENT_TRUNCATE_GRANT = "GRANT DROP ON `{database}`.`{table}` TO {account}"
+# How long a new account may take to reach every node of a cluster (CREATE USER replicates).
+ACCOUNT_REPLICATION_LIMIT = 30.0
+
+
+# A past moment for `SET timestamp`: 2001-09-09 01:46:40 UTC.
+PAST = 1_000_000_000
+
+# Session variables any user may set for their own session (no privilege needed), each
+# with the rules it could weaken: CHECKs switched off, a non-strict sql_mode that cuts or
+# converts values instead of refusing them, an AUTO_INCREMENT that takes a client's 0, a
+# clock chosen by the client, unique checks relaxed. Not listed yet, though any client may
+# set them: foreign_key_checks=0 (it lets undefined names, a missing previous event and
+# TRUNCATE through the shipped DDL's foreign keys) and insert_id (a client picks the next
+# sequence): the shipped DDL has no answer to them yet (docs/engines.md).
+SESSION_SETTINGS = (
+    SessionSetting("check_constraint_checks=0", ("SET SESSION check_constraint_checks = 0",),
+                   ("appends.uuid_ids", "chain.previous_exists", "definitions.idempotent")),
+    SessionSetting("sql_mode=''", ("SET SESSION sql_mode = ''",),
+                   ("appends.required", "appends.uuid_ids", "replay.order_and_data")),
+    SessionSetting("sql_mode=NO_AUTO_VALUE_ON_ZERO",
+                   ("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",),
+                   ("autopopulation.ts_sequence",)),
+    SessionSetting(f"timestamp={PAST}", (f"SET SESSION timestamp = {PAST}",),
+                   ("autopopulation.ts_sequence",)),
+    SessionSetting("unique_checks=0", ("SET SESSION unique_checks = 0",),
+                   ("appends.unique_event_id", "appends.unique_command_id", "chain.linear")),
+)  # fmt: skip
+
+
 class MariadbBackend(Backend):
     name = "mariadb"
     # InnoDB locks rows, not tables: writers to different rows never wait for each other.
-    capabilities = frozenset({"sessions", "concurrent-writers", "nul-in-text"})
+    capabilities = frozenset({"sessions", "concurrent-writers", "nul-in-text", "shared-key-waits"})
+
+    def store_not_applicable(self, needed: Iterable[str]) -> str | None:
+        if self.nodes.cluster and "shared-key-waits" in needed:
+            return (
+                "on a multi-primary cluster two sessions on different nodes writing the same "
+                "new key both go ahead, and the one that commits second fails certification "
+                "(1213): whatever the DDL, the client retries"
+            )
+        return None
+
     limitations = {  # noqa: RUF012 - a class constant, never mutated
         "dynamic-typing": "MariaDB columns have one type: bytes sent to a text column are "
         "converted to its character set",
@@ -163,6 +214,7 @@ class MariadbBackend(Backend):
     write_verbs = {"replace": "REPLACE INTO", "ignore": "INSERT IGNORE INTO"}  # noqa: RUF012
     # The conflict target is whichever unique key the row hits.
     upsert_clause, upsert_value = "ON DUPLICATE KEY UPDATE {sets}", "VALUES({})"
+    session_settings = SESSION_SETTINGS
 
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
@@ -174,6 +226,8 @@ class MariadbBackend(Backend):
         self.server = self.nodes.first
         self.statements = list(split_statements(ddl.text))
         self.databases = Databases(self.nodes.servers, self.apply_ddl_to_new)
+        self.client: tuple[str, str] | None = None  # the DML-only account: user, password
+        self.client_note = ""  # why there is none, said once in the summary and reports
 
     def prepare(self) -> None:
         """Reach the server, then create the first store here: a DDL that does not apply,
@@ -182,10 +236,89 @@ class MariadbBackend(Backend):
             raise KitError(f"--ddl {self.ddl.path}: no SQL statement in the file")
         try:
             self.nodes.reach()
+            if self.client_account:
+                self.create_client()
             self.databases.create_now()
         except KitError:
             self.close()  # the run stops here: nothing of this backend may stay open
             raise
+
+    # --- the DML-only account -----------------------------------------------------
+
+    def create_client(self) -> None:
+        """Create the run's DML-only account on node 1 (on a cluster CREATE USER reaches
+        every node; the kit waits until it can log in on each). Where the DSN's user may
+        not create users, or the account cannot log in, say so once and go on as the
+        DSN's user."""
+        user = self.server.settings.user
+        account = f"{CLIENT_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(24)
+        instead = f"so client steps ran as the DSN's user {user!r}"
+        try:
+            self.databases.admin_execute(
+                "CREATE USER %s@'%%' IDENTIFIED BY %s", (account, password)
+            )
+        except pymysql.err.MySQLError as exc:
+            self.client_note = (
+                f"the DSN's user {user!r} cannot create a DML-only account for the client "
+                f"steps ({describe_error(exc)}), {instead}"
+            )
+            return
+        self.client = (account, password)
+        try:
+            for node in range(len(self.nodes.servers)):
+                self._await_login(node)
+        except KitError as exc:
+            self.drop_client()
+            self.client_note = f"the DML-only account cannot log in ({exc}), {instead}"
+
+    def _await_login(self, node: int) -> None:
+        assert self.client is not None
+        deadline = time.monotonic() + ACCOUNT_REPLICATION_LIMIT
+        while True:
+            try:
+                self.nodes.servers[node].connect_as(*self.client, None).close()
+                return
+            except KitError:
+                if node == 0 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def client_connect(self, node: int, database: str) -> pymysql.Connection:
+        server = self.nodes.servers[node]
+        if self.client is None:
+            return server.connect(database)
+        return server.connect_as(*self.client, database)
+
+    def grant_client(self, connection: pymysql.Connection, database: str) -> None:
+        if self.client is None:
+            return
+        account = f"'{self.client[0]}'@'%'"
+        with connection.cursor() as cursor:
+            cursor.execute(CLIENT_GRANT.format(database=database, account=account))
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+                (database,),
+            )
+            for (table,) in cursor.fetchall():
+                cursor.execute(
+                    CLIENT_TRUNCATE_GRANT.format(database=database, table=table, account=account)
+                )
+
+    def drop_client(self) -> None:
+        if self.client is None:
+            return
+        connection = self.server.connect(None)  # its own: the kit's may be closed by now
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP USER IF EXISTS %s@'%%'", (self.client[0],))
+        finally:
+            connection.close()
+        self.client = None
+
+    def notes(self) -> list[str]:
+        return [self.client_note] if self.client_note else []
 
     def create_store(self) -> MariadbStore:
         return MariadbStore(self, self.databases.take())
@@ -198,9 +331,15 @@ class MariadbBackend(Backend):
             connection.close()
 
     def apply_ddl_to_new(self, database: str) -> None:
-        """Apply the DDL to a database just created; a failure is one line naming FILE:LINE."""
+        """Apply the DDL to a database just created, and grant the DML-only account its
+        privileges there; a failure is one line naming FILE:LINE."""
         try:
-            self.apply_ddl_to(database)
+            connection = self.server.connect(database)
+            try:
+                apply_ddl(connection, self.ddl, self.statements)
+                self.grant_client(connection, database)
+            finally:
+                connection.close()
         except pymysql.err.MySQLError as exc:
             notes = getattr(exc, "__notes__", None)
             where = notes[-1] if notes else str(self.ddl.path)
@@ -219,4 +358,14 @@ class MariadbBackend(Backend):
         return self.nodes.version()
 
     def close(self) -> None:
-        self.databases.close()
+        """Drop every database, then the account (also when a drop failed)."""
+        try:
+            self.databases.close()
+        finally:
+            try:
+                self.drop_client()
+            except pymysql.err.MySQLError as exc:
+                raise KitError(
+                    f"--dsn {self.server.settings.dsn}: could not drop user {self.client[0]!r}: "
+                    f"{describe_error(exc)}"
+                ) from None

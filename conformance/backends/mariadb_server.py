@@ -235,6 +235,16 @@ class Server:
                 f"no MariaDB/MySQL server answers at {settings.where}: {reason}"
             ) from None
 
+    def connect_as(self, user: str, password: str, database: str | None) -> pymysql.Connection:
+        """A connection as another account (the run's DML-only one), with this DSN's host,
+        port, socket, timeouts and TLS."""
+        settings = replace(self.settings, user=user, password=password)
+        try:
+            return settings.connect(database)
+        except pymysql.err.MySQLError as exc:
+            where, text = settings.where, describe_error(exc)
+            raise self.problem(f"cannot connect as {user!r} to {where}: {text}") from None
+
     def _connect_failure(self, exc: pymysql.err.MySQLError, database: str | None) -> str:
         settings, code, text = self.settings, error_code(exc), describe_error(exc)
         if code in ACCESS_DENIED:

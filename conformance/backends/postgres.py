@@ -28,11 +28,12 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
-from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.base import Backend, Outcome, Row, Session, SessionSetting, Store
 from conformance.backends.builder import StoreBuilder
 from conformance.backends.pgscript import Statement, split_script
 from conformance.backends.write_forms import WriteRows, WriteSql, assignments
@@ -48,6 +49,17 @@ RAISE_EXCEPTION = "P0001"
 # addresses (localhost: ::1 and 127.0.0.1) still gives up within 5 seconds.
 CONNECT_TIMEOUT_SECONDS = 2
 SCHEMA_PREFIX = "conformance_"
+# The DML-only account the client steps run as, one per run: conformance_client_<pid>_<random>.
+CLIENT_PREFIX = "conformance_client_"
+# What it may do in a scenario's schema: the client's statements, TRUNCATE (so that the
+# DDL's own refusal of TRUNCATE is what the truncate scenarios test, not the privilege),
+# sequences behind a serial column, functions an append goes through.
+CLIENT_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {schema} TO {role}",
+)
 # Schemas in the making while a scenario runs. Building one (CREATE SCHEMA and the DDL)
 # and dropping the last one take longer than most scenarios, so one builder thread kept
 # every scenario waiting for its store (30 ms each, measured); two keep up.
@@ -107,9 +119,10 @@ class PostgresStore(Store):
         self.monitor: psycopg.Connection[Any] | None = None
 
     def session(self) -> PostgresSession:
+        """A client's session: as the run's DML-only account where there is one."""
         connection, self.spare = self.spare, None
         if connection is None or connection.closed:
-            connection = self.backend.connect(search_path=self.schema)
+            connection = self.backend.connect(search_path=self.schema, client=True)
         session = PostgresSession(connection, self)
         with self.lock:
             self.sessions.add(session)
@@ -165,9 +178,39 @@ def _position(exc: psycopg.Error) -> int | None:
     return int(position) if position else None
 
 
+# The race rules a check seeing another snapshot could let through. Not the rules of
+# independent writers: at SERIALIZABLE a client's own transaction may fail with 40001
+# where writers are independent, which is that level's contract, not a broken rule.
+RACE_RULES = (
+    "races.same_previous", "races.first_event", "races.stale_replay", "races.no_trace",
+)  # fmt: skip
+
+
+def _set(label: str, statement: str, *weakens: str) -> SessionSetting:
+    return SessionSetting(label, (statement,), weakens)
+
+
+# Settings any user may SET for their own session, each with the rules it could weaken:
+# the isolation of every transaction (a check that reads other rows sees another
+# snapshot), the time zone (ts), `x = NULL` taken as `x IS NULL` in trigger code. Not
+# here: session_replication_role (it turns triggers and foreign keys off) needs the
+# superuser or a role granted SET on it, and synchronous_commit is off for every
+# connection of the kit already.
+SESSION_SETTINGS = (
+    _set("default_transaction_isolation=serializable",
+         "SET default_transaction_isolation = 'serializable'", *RACE_RULES, "chain.linear"),
+    _set("default_transaction_isolation=repeatable_read",
+         "SET default_transaction_isolation = 'repeatable read'", *RACE_RULES, "chain.linear"),
+    _set("timezone=Pacific/Kiritimati", "SET timezone = 'Pacific/Kiritimati'",
+         "autopopulation.ts_sequence"),
+    _set("transform_null_equals=on", "SET transform_null_equals = on",
+         "chain.first_event", "chain.previous_exists"),
+)  # fmt: skip
+
+
 class PostgresBackend(Backend):
     name = "postgresql"
-    capabilities = frozenset({"sessions", "concurrent-writers"})
+    capabilities = frozenset({"sessions", "concurrent-writers", "shared-key-waits"})
     limitations = {  # noqa: RUF012 - a class constant, never mutated
         "dynamic-typing": "PostgreSQL columns have one type: bytes are bytea, which a text "
         "column refuses before any rule of the DDL is asked",
@@ -201,6 +244,8 @@ class PostgresBackend(Backend):
             return f"MERGE came with PostgreSQL 15; this server is {self.server_version()}"
         return super().write_form_missing(form)
 
+    session_settings = SESSION_SETTINGS
+
     def __init__(self, dsn: str | None, ddl: DdlScript) -> None:
         super().__init__(dsn, ddl)
         self.conninfo = _conninfo(dsn or "")
@@ -216,11 +261,16 @@ class PostgresBackend(Backend):
         self.token = secrets.token_hex(4)
         self.version = ""
         self.version_number = 0  # e.g. 150004, known once prepared
+        self.client: tuple[str, str] | None = None  # the DML-only account: role, password
+        self.client_note = ""  # why there is none, said once in the summary and reports
 
     # --- connections ----------------------------------------------------------
 
-    def connect(self, search_path: str | None = None) -> psycopg.Connection[Any]:
-        """A new autocommit connection; with search_path, one that sees a scenario's schema.
+    def connect(
+        self, search_path: str | None = None, client: bool = False
+    ) -> psycopg.Connection[Any]:
+        """A new autocommit connection; with search_path, one that sees a scenario's schema;
+        with `client`, logged in as the run's DML-only account (where there is one).
 
         Commits do not wait for the WAL flush (synchronous_commit off, a per-session
         setting): scratch schemas need no durability, and every rule is checked the same.
@@ -229,7 +279,10 @@ class PostgresBackend(Backend):
         if search_path:
             settings += f" -c search_path={search_path}"
         options = conninfo_to_dict(self.conninfo).get("options") or ""
-        conninfo = make_conninfo(self.conninfo, options=f"{options} {settings}".strip())
+        account = {}
+        if client and self.client is not None:
+            account = {"user": self.client[0], "password": self.client[1]}
+        conninfo = make_conninfo(self.conninfo, options=f"{options} {settings}".strip(), **account)
         connection = psycopg.connect(conninfo, autocommit=True)
         for json_type in ("json", "jsonb"):
             # As the text the server sends: a dict would be neither hashable nor what was stored.
@@ -251,6 +304,8 @@ class PostgresBackend(Backend):
             raise KitError(_connection_problem(exc, self.where, self.conninfo)) from None
         self.version = f"PostgreSQL {admin.info.parameter_status('server_version') or ''}".strip()
         self.version_number = admin.info.server_version
+        if self.client_account:
+            self.create_client(admin)
         try:
             probe = self.build_schema(admin)
         except psycopg.Error as exc:
@@ -260,6 +315,63 @@ class PostgresBackend(Backend):
                 f"--ddl {where}: statement does not apply on {self.version}: {self.describe(exc)}"
             ) from None
         self.drop_schema(probe)
+
+    # --- the DML-only account -----------------------------------------------------
+
+    def create_client(self, admin: psycopg.Connection[Any]) -> None:
+        """Create the run's DML-only login role; where the DSN's user cannot (no CREATEROLE)
+        or the role cannot log in (pg_hba.conf), say so once and go on as the DSN's user."""
+        user = admin.info.user
+        role = f"{CLIENT_PREFIX}{os.getpid()}_{self.token}"
+        password = secrets.token_urlsafe(24)
+        instead = f"so client steps ran as the DSN's user {user!r}"
+        try:
+            admin.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+        except psycopg.Error as exc:
+            self.client_note = (
+                f"the DSN's user {user!r} cannot create a DML-only account for the client "
+                f"steps ({self.describe(exc)}), {instead}"
+            )
+            return
+        self.client = (role, password)
+        try:
+            self.connect(client=True).close()
+        except psycopg.Error as exc:
+            self.drop_client()
+            self.client_note = (
+                f"the DML-only account {role} cannot log in at {self.where} "
+                f"({_libpq_reason(str(exc))}), {instead}"
+            )
+
+    def grant_client(self, connection: psycopg.Connection[Any], schema: str) -> None:
+        if self.client is None:
+            return
+        for grant in CLIENT_GRANTS:
+            connection.execute(
+                sql.SQL(grant).format(
+                    schema=sql.Identifier(schema), role=sql.Identifier(self.client[0])
+                )
+            )
+
+    def drop_client(self) -> None:
+        """Drop the account (every schema it had grants on is gone or goes with it)."""
+        if self.client is None:
+            return
+        role = sql.Identifier(self.client[0])
+        admin = self.admin_connection()
+        try:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+        except psycopg.errors.DependentObjectsStillExist:
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(role))
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+        self.client = None
+
+    def notes(self) -> list[str]:
+        return [self.client_note] if self.client_note else []
 
     def create_store(self) -> PostgresStore:
         """A store built ahead by the builder thread (the first one is ordered now)."""
@@ -276,7 +388,7 @@ class PostgresBackend(Backend):
     def build_ahead(self) -> tuple[str, psycopg.Connection[Any]]:
         """On a builder thread: a schema and the first session's connection to it."""
         schema = self.build_schema(self.builder_connection())
-        return schema, self.connect(search_path=schema)
+        return schema, self.connect(search_path=schema, client=True)
 
     def builder_connection(self) -> psycopg.Connection[Any]:
         """The calling builder thread's own connection, reopened if it broke."""
@@ -310,6 +422,7 @@ class PostgresBackend(Backend):
                 raise KitError(
                     f"--ddl {self.ddl.path}: leaves a transaction open (BEGIN without COMMIT)"
                 )
+            self.grant_client(connection, schema)
             connection.execute("RESET ALL")  # whatever the DDL SET, the next build starts clean
         except BaseException:
             if not connection.broken:
@@ -390,8 +503,9 @@ class PostgresBackend(Backend):
                 left = sorted(self.schemas)
             for schema in left:
                 self.drop_schema(schema)
+            self.drop_client()
         except psycopg.Error as exc:
-            left = ", ".join(sorted(self.schemas))
+            left = ", ".join(sorted(self.schemas) + ([self.client[0]] if self.client else []))
             print(
                 f"conformance: could not drop {left} at {self.where}: {_one_line(str(exc))}",
                 file=sys.stderr,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.backends.base import Backend, Outcome, Row, Session, Store
+from conformance.backends.base import Backend, Outcome, Row, Session, SessionSetting, Store
 from conformance.ddl_script import DdlScript, first_line
 from conformance.errors import KitError
 
@@ -208,9 +208,31 @@ def memory_folder() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
+def _pragma(label: str, *weakens: str) -> SessionSetting:
+    return SessionSetting(label, (f"PRAGMA {label}",), weakens)
+
+
+# Pragmas any connection may set for itself, each with the rules it could weaken (only
+# the write scenarios naming one of them run again under it, to keep the run short): CHECK
+# constraints (an id's shape, a value's presence), foreign keys and their actions (a
+# cascade from a definition, a previousId checked by a key), triggers that fire triggers
+# (an INSERT OR IGNORE stand-in), LIKE turning case-sensitive (a case-blind id check).
+SESSION_SETTINGS = (
+    _pragma("ignore_check_constraints=ON", "appends.uuid_ids", "appends.required"),
+    _pragma("foreign_keys=ON", "definitions.immutable"),
+    _pragma("foreign_keys=OFF", "chain.previous_exists"),
+    _pragma("defer_foreign_keys=ON", "chain.previous_exists"),
+    _pragma("recursive_triggers=ON", "definitions.idempotent"),
+    _pragma("case_sensitive_like=ON", "appends.unique_event_id", "appends.unique_command_id"),
+)
+
+
 class SqliteBackend(Backend):
     name = "sqlite"
-    capabilities = frozenset({"single-writer", "sessions", "dynamic-typing", "nul-in-text"})
+    capabilities = frozenset(
+        {"single-writer", "sessions", "dynamic-typing", "nul-in-text", "shared-key-waits"}
+    )
+    session_settings = SESSION_SETTINGS
     limitations = {  # noqa: RUF012 - a class constant, never mutated
         "concurrent-writers": "SQLite allows one writer at a time: BEGIN IMMEDIATE takes the "
         "database's write lock, so a second writer waits until the first one ends",

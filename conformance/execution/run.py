@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from conformance.backends.base import Backend, Store
 from conformance.execution.multi import ConcurrentRun
+from conformance.execution.settings import SettingStore, blame_setting, setting_of
 from conformance.execution.single import ScenarioRun, run_setup
 from conformance.results.outcome import ScenarioResult
 from conformance.scenario.objects import (
@@ -30,7 +31,11 @@ DEFINITION_RULES = ("definitions.", "appends.defined_names")
 
 
 def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> ScenarioResult:
-    """Run the setup and every step; stop at the first step that fails."""
+    """Run the setup and every step; stop at the first step that fails. A variant made for a
+    session setting runs with the setting on every session of the store."""
+    setting = setting_of(scenario, backend)
+    if setting is not None:
+        store = SettingStore(store, setting)
     kind = ConcurrentRun if scenario.concurrent else ScenarioRun
     run = kind(scenario, store, backend)
     result = ScenarioResult(scenario)
@@ -40,6 +45,8 @@ def run_scenario(scenario: Scenario, store: Store, backend: Backend) -> Scenario
     finally:
         run.close()
         result.placement = run.placement()
+    if setting is not None:
+        blame_setting(result)
     return result
 
 
@@ -48,6 +55,7 @@ def not_applicable(scenario: Scenario, backend: Backend) -> str | None:
     profile says) lacks something the scenario needs. None if it can run."""
     return (
         backend.not_applicable(scenario.requirements)
+        or backend.store_not_applicable(scenario.requirements)
         or backend.profile.not_applicable(
             profile_needs(scenario), backend.client_statements.client_event_ids
         )

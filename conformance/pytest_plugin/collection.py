@@ -22,6 +22,7 @@ from conformance.ddl_script import DdlScript
 from conformance.errors import KitError
 from conformance.execution.preflight import preflight
 from conformance.execution.run import not_applicable, run_scenario
+from conformance.execution.settings import setting_variants
 from conformance.pytest_plugin.options import Settings, add_options, settings
 from conformance.resources import bundled_scenarios
 from conformance.results.failure import failure_text
@@ -101,6 +102,7 @@ def _make_kit(given: Settings, preflight_store: bool = True) -> Kit:
         self_check(files[path.resolve()])
     backend = backend_class(given.dsn)(given.dsn, ddl)
     backend.profile = profile
+    backend.client_account = True  # client steps run as a DML-only account, where it can
     try:
         backend.prepare()
         if preflight_store:
@@ -153,6 +155,8 @@ class ScenarioFileCollector(pytest.File):
         kit = self.config.stash[KIT_KEY]
         for scenario in kit.files[self.path.resolve()].scenarios:
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+            for variant in setting_variants(scenario, kit.backend):
+                yield ScenarioItem.from_parent(self, name=variant.name, scenario=variant)
 
 
 class ScenarioFailed(Exception):

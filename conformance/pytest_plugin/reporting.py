@@ -186,6 +186,7 @@ class ConformanceReporter:
                 client_event_ids=self.kit.backend.client_statements.client_event_ids,
                 lacks=dict(self.kit.profile.lacks),
             ),
+            notes=tuple(self.kit.backend.notes()),
         )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -261,6 +262,8 @@ def _print_report(tr: pytest.TerminalReporter, state: ConformanceReporter, repor
         tr.write_line(f"profile: {profile.name} ({profile.source}, sha256 {profile.sha256[:12]})")
         for line in profile.scope_lines():
             tr.write_line(f"scope: {line}")
+    for note in info.notes:
+        tr.write_line(f"note: {note}", yellow=True)
     for line in matrix_lines(matrix, shutil.get_terminal_size().columns):
         tr.write_line(line)
     _print_records(

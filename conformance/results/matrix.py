@@ -22,7 +22,7 @@ from typing import Any
 
 from conformance.results.outcome import ScenarioResult, StepReport, bounded
 from conformance.scenario.objects import Scenario
-from conformance.spec.catalogue import Catalogue, Level, Rule
+from conformance.spec.catalogue import SETTINGS_RULE, Catalogue, Level, Rule
 
 
 class Status(enum.Enum):
@@ -89,6 +89,10 @@ class ScenarioRecord:
     reason: str = ""  # why it was not applicable, or what stopped it
     fuzz: FuzzSummary | None = None  # set on the fuzzer's record only
     placement: dict[str, str] = field(default_factory=dict)  # session -> node, on a cluster
+    # The session setting a variant ran under (`foreign_key_checks=0`); empty for a
+    # scenario as written. A variant counts for session.settings alone, unless it fails:
+    # then it blames the rules its step broke as well.
+    setting: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -110,6 +114,7 @@ class ScenarioRecord:
             reason=data["reason"],
             fuzz=FuzzSummary(**fuzz) if fuzz else None,
             placement=dict(data.get("placement") or {}),
+            setting=data.get("setting") or "",
         )
 
 
@@ -126,6 +131,7 @@ def _base(nodeid: str, scenario: Scenario, catalogue: Catalogue) -> dict[str, An
         "location": str(scenario.location),
         "rules": scenario.all_rules,
         "level": level_of(scenario.all_rules, catalogue),
+        "setting": scenario.setting,
     }
 
 
@@ -317,6 +323,9 @@ def _listed(ids: list[str], room: int = 4) -> str:
 def _row(rule: Rule, records: tuple[ScenarioRecord, ...]) -> RuleRow:
     passed = failed = not_applicable = errors = 0
     for record in records:
+        broke = record.status in (Status.FAILED, Status.WARNING)
+        if record.setting and rule.id != SETTINGS_RULE and not broke:
+            continue  # a variant counts for session.settings, unless it breaks a rule
         if record.status is Status.PASSED and rule.id in record.rules:
             passed += 1
         elif record.status in (Status.FAILED, Status.WARNING) and rule.id in record.violated:

@@ -60,6 +60,8 @@ class RunInfo:
     duration_seconds: float
     strict: bool
     profile: ProfileInfo | None = None
+    # What the backend says once about the run (e.g. client steps ran as the DSN's user).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "ddl": {"path": info.ddl_path, "sha256": info.ddl_sha256},
         **_profile_data(info.profile),
         "backend": {"name": info.backend, "server_version": info.server_version},
+        "notes": list(info.notes),
         "run": {
             "started": _timestamp(info.started),
             "duration_seconds": round(info.duration_seconds, 3),
@@ -156,6 +159,7 @@ def _scenario_data(record: ScenarioRecord) -> dict[str, Any]:
         },
         "reason": record.reason or None,
         "fuzz": None if record.fuzz is None else asdict(record.fuzz),
+        "setting": record.setting or None,
         "placement": record.placement or None,
     }
 
@@ -220,6 +224,7 @@ def render_markdown(report: Report) -> str:
         f"| Scenarios | {matrix.totals_text()} |",
         f"| Scope | {_scope_text(matrix)} |",
         f"| Strict | {STRICT_WORDS[info.strict]} |",
+        *[f"| Note | {_cell(note)} |" for note in info.notes],
         "",
         "## Rules",
         "",

@@ -227,6 +227,9 @@ class Scenario:
     description: str = ""
     sessions: tuple[str, ...] = ()  # declared names, besides the implicit default session
     requires: tuple[str, ...] = ()  # backend capabilities named in the file
+    # The label of the backend's session setting the scenario runs under (a variant the kit
+    # makes, conformance/execution/settings.py); empty for the scenario as written.
+    setting: str = ""
 
     @property
     def concurrent(self) -> bool:

@@ -9,6 +9,10 @@ from importlib import resources
 
 import yaml
 
+# The rule of the session-setting variants (conformance/execution/settings.py): no scenario
+# file names it, the kit adds it to each scenario it runs again under a setting.
+SETTINGS_RULE = "session.settings"
+
 
 class Level(enum.Enum):
     """RFC 2119 strength of a rule."""

@@ -173,7 +173,7 @@ def test_an_empty_host_falls_back_to_the_libpq_environment(
         if key in LIBPQ_VARIABLES and value:
             monkeypatch.setenv(LIBPQ_VARIABLES[key], str(value))
     result = run_kit(pytester, POSTGRES_DDL, "postgresql://", "-q", "-m", "chain.linear")
-    result.assert_outcomes(passed=bundled_count("chain.linear"))
+    result.assert_outcomes(passed=bundled_count("chain.linear", backend=PostgresBackend))
 
 
 # --- bad input: one line, exit 4, nothing touched ---------------------------------------

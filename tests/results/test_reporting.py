@@ -9,7 +9,9 @@ exactly as known.
 The SHOULD tests turn some of its rules into SHOULD rules for one run (a conftest swaps
 the Kit's catalogue at session start). Seven scenarios leave most MUST rules untested, so
 such a run is `partial`; the tests of the other verdicts cut the catalogue down to the
-fixture's own rules (`only=FIXTURE_RULES`), as if the catalogue were that small.
+fixture's own rules (`only=FIXTURE_RULES`), as if the catalogue were that small. The
+session-setting variants of the scenarios are left out (no settings): their own tests are
+in tests/execution/test_settings.py.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ ONLY = {only!r}
 
 def pytest_sessionstart(session):
     kit = session.config.stash[KIT_KEY]
+    # The fixed numbers are the scenarios as written: the session-setting variants are
+    # tested in tests/execution/test_settings.py.
+    kit.backend.session_settings = ()
     kit.catalogue = Catalogue(tuple(
         dataclasses.replace(rule, level=Level.SHOULD) if rule.id in SHOULD else rule
         for rule in kit.catalogue.rules
