@@ -128,7 +128,7 @@ def test_the_shipped_ddl_splits_without_delimiter_lines(mariadb_ddl: Path) -> No
     text = mariadb_ddl.read_text(encoding="utf-8")
     statements = list(split_statements(text))
     assert not [line for line in text.splitlines() if line.upper().startswith("DELIMITER")]
-    assert [s.split()[0:2] for _, s in statements].count(["CREATE", "TRIGGER"]) == 6
+    assert [s.split()[0:2] for _, s in statements].count(["CREATE", "TRIGGER"]) == 7
     for line, statement in statements:
         assert text.splitlines()[line - 1].strip() == statement.splitlines()[0].strip()
 
