@@ -50,6 +50,7 @@ class Call:
     waited: bool = False  # seen waiting (or queued behind a waiting call) at least once
     announced: bool = False
     collected: bool = False
+    lock_seen: bool = False  # the engine said it waits for a lock at the last look
 
 
 class CallStuck(Exception):
@@ -156,7 +157,11 @@ class SessionPool:
         verdict = self.store.waiting(worker.session)
         if verdict is None:
             return time.monotonic() - max(call.started, since) >= self.grace
-        return verdict
+        # A wait counts once seen at two looks in a row: a lock held for an instant (a
+        # relation being extended on a loaded server) is not another session's lock.
+        confirmed = verdict and call.lock_seen
+        call.lock_seen = verdict
+        return confirmed
 
     def _mark_waiting(self) -> None:
         for worker in self.workers.values():
