@@ -304,7 +304,7 @@ def test_the_shipped_ddl_is_conformant_on_the_cluster(
     report = json.loads((pytester.path / "report.json").read_text())
     assert "Galera cluster of 3 nodes" in report["backend"]["server_version"]
     placements = [s["placement"] for s in report["scenarios"] if s["placement"]]
-    assert len(placements) == len(report["scenarios"])
+    assert len(placements) == result.parseoutcomes()["passed"]  # every scenario that ran
     assert {where.split(" at ")[0] for p in placements for where in p.values()} == {
         "node1",
         "node2",
